@@ -1,0 +1,63 @@
+// Errors in operator configuration and plugin manifests. Each diagnostic names
+// file:line:column and the key path, so an operator never has to guess:
+//   trellis.yaml:12:5: plugins.notes.mount: must start with '/'
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace trellis::config {
+
+struct Diagnostic {
+    std::string file;     // as given to the loader (path or "libx.so:manifest")
+    int line = 0;         // 1-based; 0 when unknown
+    int column = 0;       // 1-based; 0 when unknown
+    std::string key_path; // dotted path, e.g. "plugins.notes.mount"; empty for the document
+    std::string message;
+
+    // "file:line:col: key.path: message"
+    std::string str() const;
+};
+
+// Thrown when a document has one or more diagnostics; what() joins them, one per line.
+class ConfigError : public std::runtime_error {
+public:
+    explicit ConfigError(std::vector<Diagnostic> diagnostics);
+    const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
+
+private:
+    std::vector<Diagnostic> diagnostics_;
+};
+
+// Collects diagnostics while a document is validated, so an operator sees
+// every mistake at once rather than one per run.
+class DiagnosticSink {
+public:
+    explicit DiagnosticSink(std::string file) : file_(std::move(file)) {}
+
+    const std::string& file() const noexcept { return file_; }
+    // Records a problem located at `node` (yaml-cpp Mark gives 0-based line/column).
+    void error(const YAML::Node& node, std::string key_path, std::string message);
+    void error_at(int line, int column, std::string key_path, std::string message);
+    bool empty() const noexcept { return diagnostics_.empty(); }
+    // Throws ConfigError when anything was recorded.
+    void throw_if_any() const;
+
+private:
+    std::string file_;
+    std::vector<Diagnostic> diagnostics_;
+};
+
+// "did you mean 'mount'?" for an unknown key; empty when nothing is close.
+std::string did_you_mean(std::string_view unknown, const std::vector<std::string_view>& known);
+
+// Parses YAML text, turning yaml-cpp's parse exception into a ConfigError
+// with the file name and 1-based position.
+YAML::Node parse_yaml(std::string_view text, const std::string& file);
+YAML::Node load_yaml_file(const std::string& path);
+
+}  // namespace trellis::config

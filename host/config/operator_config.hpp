@@ -1,0 +1,59 @@
+// The operator's configuration: trellis.yaml plus conf.d/*.yaml beside it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/diagnostics.hpp"
+
+namespace trellis::config {
+
+struct ServerConfig {
+    std::string listen = "0.0.0.0";
+    std::uint16_t port = 8080;
+    unsigned threads = 0;                            // 0: one per core
+    std::size_t max_request_bytes = 1024 * 1024;    // body limit; 413 beyond it
+    std::chrono::milliseconds header_timeout{10000}; // time to receive the headers
+    std::chrono::milliseconds body_timeout{30000};   // time to receive the body
+    std::chrono::milliseconds keepalive_timeout{60000};
+    std::chrono::milliseconds shutdown_grace{10000}; // drain time on SIGTERM
+};
+
+struct LoggingConfig {
+    std::string level = "info"; // trace, debug, info, warn, error, off
+};
+
+struct PluginConfig {
+    std::string name;
+    bool enabled = true;
+    std::string mount = "/";   // prefix for every route of the plugin
+    YAML::Node settings;       // validated later against the plugin's manifest
+    std::string file;          // where this entry was declared
+    int line = 0, column = 0;  // 1-based position of the entry's key
+};
+
+struct OperatorConfig {
+    std::filesystem::path file;                   // the main file
+    ServerConfig server;
+    LoggingConfig logging;
+    std::vector<std::filesystem::path> plugin_path; // relative entries resolved against the file's folder
+    std::vector<PluginConfig> plugins;            // in declaration order (hook order depends on it)
+};
+
+// Loads and validates `file` and then conf.d/*.yaml beside it (in name order;
+// each may add plugins, a plugin declared twice is an error naming both
+// places). Throws ConfigError listing every problem found.
+OperatorConfig load_operator_config(const std::filesystem::path& file);
+
+// Parses "1MiB", "512KiB", "4096", "10MB" ... into bytes; nullopt if malformed.
+std::optional<std::size_t> parse_byte_size(std::string_view text);
+// Parses "30s", "500ms", "2m" into milliseconds; nullopt if malformed.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace trellis::config

@@ -1,0 +1,268 @@
+// trellis/plugin.hpp -- the header-only C++ layer over trellis/abi.h.
+//
+// This file is compiled into the plugin, never into the host, so it may change
+// freely between releases: only abi.h is a contract. Nothing here throws
+// across the ABI: TRELLIS_HANDLER catches everything at the boundary.
+//
+//   #include <trellis/plugin.hpp>
+//   TRELLIS_PLUGIN();
+//   TRELLIS_HANDLER(hello_name, trellis::Request& req, trellis::Response& res) {
+//       res.json({{"hello", req.param("name")}});
+//   }
+#pragma once
+
+#include <trellis/abi.h>
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace trellis {
+
+using Json = nlohmann::json;
+
+namespace detail {
+inline trellis_str view(std::string_view s) noexcept { return {s.data(), s.size()}; }
+inline std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+}  // namespace detail
+
+// Thrown by handlers to answer with an error status. `detail` is shown to the
+// client (RFC 9457 `detail`), so it must not carry internal information.
+class HttpError : public std::runtime_error {
+public:
+    HttpError(int status, std::string detail) : std::runtime_error(std::move(detail)), status_(status) {}
+    int status() const noexcept { return status_; }
+    std::string_view detail() const noexcept { return what(); }
+
+private:
+    int status_;
+};
+
+// One loaded plugin: its settings and its log.
+class Plugin {
+public:
+    Plugin(const trellis_host_api* host, trellis_plugin_ctx* ctx) noexcept : host_(host), ctx_(ctx) {}
+
+    // The raw setting text (scalars as text, lists and maps as JSON).
+    std::optional<std::string_view> setting(std::string_view name) const {
+        trellis_str out{};
+        if (!host_->setting(ctx_, detail::view(name), &out)) return std::nullopt;
+        return detail::view(out);
+    }
+
+    // A typed setting. The host validated types against the manifest already;
+    // a mismatch here means the manifest and the code disagree.
+    template <class T>
+    T setting(std::string_view name, T fallback) const {
+        auto raw = setting(name);
+        if (!raw) return fallback;
+        if constexpr (std::is_same_v<T, std::string>) {
+            return std::string(*raw);
+        } else if constexpr (std::is_same_v<T, bool>) {
+            return *raw == "true";
+        } else if constexpr (std::is_same_v<T, Json>) {
+            return Json::parse(*raw);
+        } else {
+            auto n = detail::parse_number<T>(*raw);
+            if (!n) throw std::runtime_error("setting '" + std::string(name) + "' is not a number");
+            return *n;
+        }
+    }
+
+    void log(trellis_log_level level, std::string_view message) const noexcept {
+        host_->log(ctx_, level, detail::view(message));
+    }
+    void info(std::string_view message) const noexcept { log(TRELLIS_LOG_INFO, message); }
+    void warn(std::string_view message) const noexcept { log(TRELLIS_LOG_WARN, message); }
+    void error(std::string_view message) const noexcept { log(TRELLIS_LOG_ERROR, message); }
+
+private:
+    const trellis_host_api* host_;
+    trellis_plugin_ctx* ctx_;
+};
+
+// The incoming request. Views are valid until the handler returns.
+class Request {
+public:
+    Request(const trellis_host_api* host, trellis_call* call) noexcept : host_(host), call_(call) {}
+
+    std::string_view method() const { return detail::view(host_->request_method(call_)); }
+    std::string_view path() const { return detail::view(host_->request_path(call_)); }
+    std::string_view body() const { return detail::view(host_->request_body(call_)); }
+
+    std::optional<std::string_view> header(std::string_view name) const {
+        return lookup(host_->request_header, name);
+    }
+    std::optional<std::string_view> query(std::string_view name) const {
+        return lookup(host_->request_query, name);
+    }
+
+    // A path parameter; the router already checked its declared type, so a
+    // missing parameter is a programming error and answers 500.
+    std::string_view param(std::string_view name) const {
+        auto v = lookup(host_->request_param, name);
+        if (!v) throw std::logic_error("route has no parameter '" + std::string(name) + "'");
+        return *v;
+    }
+    template <class T>
+    T param(std::string_view name) const {
+        if constexpr (std::is_same_v<T, std::string>) {
+            return std::string(param(name));
+        } else {
+            auto n = detail::parse_number<T>(param(name));
+            if (!n) throw HttpError(404, "no such resource");
+            return *n;
+        }
+    }
+
+    // The body parsed as JSON; invalid JSON is the client's fault (400).
+    Json json() const {
+        Json parsed = Json::parse(body(), nullptr, /*allow_exceptions=*/false);
+        if (parsed.is_discarded()) throw HttpError(400, "request body is not valid JSON");
+        return parsed;
+    }
+
+    Plugin plugin() const noexcept { return Plugin(host_, host_->call_plugin(call_)); }
+
+private:
+    using Lookup = int (*)(trellis_call*, trellis_str, trellis_str*);
+    std::optional<std::string_view> lookup(Lookup fn, std::string_view name) const {
+        trellis_str out{};
+        if (!fn(call_, detail::view(name), &out)) return std::nullopt;
+        return detail::view(out);
+    }
+
+    const trellis_host_api* host_;
+    trellis_call* call_;
+};
+
+// The outgoing response. The host copies everything.
+class Response {
+public:
+    Response(const trellis_host_api* host, trellis_call* call) noexcept : host_(host), call_(call) {}
+
+    Response& status(int code) {
+        if (!host_->response_status(call_, code)) throw std::invalid_argument("invalid HTTP status");
+        return *this;
+    }
+    Response& header(std::string_view name, std::string_view value) {
+        if (!host_->response_header(call_, detail::view(name), detail::view(value)))
+            throw std::invalid_argument("invalid response header '" + std::string(name) + "'");
+        return *this;
+    }
+    Response& body(std::string_view content) {
+        host_->response_body(call_, detail::view(content));
+        return *this;
+    }
+    Response& text(std::string_view content) {
+        return header("Content-Type", "text/plain; charset=utf-8").body(content);
+    }
+    Response& json(const Json& value) {
+        return header("Content-Type", "application/json").body(value.dump());
+    }
+
+private:
+    const trellis_host_api* host_;
+    trellis_call* call_;
+};
+
+namespace detail {
+using HandlerBody = void (*)(Request&, Response&);
+
+// The one place where exceptions stop: nothing crosses into the host.
+inline trellis_status invoke(const trellis_host_api* host, trellis_call* call, HandlerBody body,
+                             const char* name) noexcept {
+    try {
+        Request req(host, call);
+        Response res(host, call);
+        body(req, res);
+        return TRELLIS_OK;
+    } catch (const HttpError& e) {
+        host->fail(call, e.status(), view(e.detail()));
+        return TRELLIS_OK;
+    } catch (const std::exception& e) {
+        std::string msg = std::string("handler ") + name + " threw: " + e.what();
+        host->log(host->call_plugin(call), TRELLIS_LOG_ERROR, view(msg));
+    } catch (...) {
+        std::string msg = std::string("handler ") + name + " threw a non-standard exception";
+        host->log(host->call_plugin(call), TRELLIS_LOG_ERROR, view(msg));
+    }
+    return TRELLIS_ERROR;
+}
+
+template <void (*Init)(Plugin&)>
+trellis_status init_trampoline(const trellis_host_api* host, trellis_plugin_ctx* ctx) noexcept {
+    Plugin plugin(host, ctx);
+    try {
+        Init(plugin);
+        return TRELLIS_OK;
+    } catch (const std::exception& e) {
+        plugin.error(std::string("init failed: ") + e.what());
+    } catch (...) {
+        plugin.error("init failed with a non-standard exception");
+    }
+    return TRELLIS_ERROR;
+}
+
+template <void (*Shutdown)(Plugin&)>
+void shutdown_trampoline(const trellis_host_api* host, trellis_plugin_ctx* ctx) noexcept {
+    Plugin plugin(host, ctx);
+    try {
+        Shutdown(plugin);
+    } catch (...) {
+        plugin.error("shutdown threw; ignored");
+    }
+}
+}  // namespace detail
+}  // namespace trellis
+
+// Defined by trellis_add_plugin(): the manifest embedded from the plugin's YAML.
+extern "C" const char trellis_manifest_text[];
+extern "C" const size_t trellis_manifest_size;
+
+#if !defined(TRELLIS_PLUGIN_NAME) || !defined(TRELLIS_PLUGIN_VERSION)
+#error "TRELLIS_PLUGIN_NAME/TRELLIS_PLUGIN_VERSION are set by trellis_add_plugin() from the manifest"
+#endif
+
+#define TRELLIS_DETAIL_ENTRY(init_fn, shutdown_fn)                                               \
+    extern "C" TRELLIS_EXPORT const trellis_plugin_descriptor* trellis_plugin_entry(void) {      \
+        static const trellis_plugin_descriptor descriptor = {                                    \
+            sizeof(trellis_plugin_descriptor), TRELLIS_ABI_MAJOR, TRELLIS_ABI_MINOR,              \
+            TRELLIS_PLUGIN_NAME, TRELLIS_PLUGIN_VERSION,                                         \
+            trellis_str{trellis_manifest_text, trellis_manifest_size}, init_fn, shutdown_fn};    \
+        return &descriptor;                                                                      \
+    }
+
+// Defines the entry symbol for a plugin without lifecycle hooks.
+#define TRELLIS_PLUGIN() TRELLIS_DETAIL_ENTRY(nullptr, nullptr)
+
+// Defines the entry symbol with init/shutdown: `void fn(trellis::Plugin&)`.
+// init may throw to refuse the plugin; the message is logged.
+#define TRELLIS_PLUGIN_LIFECYCLE(init, shutdown)                                                 \
+    TRELLIS_DETAIL_ENTRY(&::trellis::detail::init_trampoline<init>,                              \
+                         &::trellis::detail::shutdown_trampoline<shutdown>)
+
+// Defines an exported handler: TRELLIS_HANDLER(sym, trellis::Request& req, trellis::Response& res)
+#define TRELLIS_HANDLER(symbol, ...)                                                             \
+    static void symbol##_body(__VA_ARGS__);                                                      \
+    extern "C" TRELLIS_EXPORT trellis_status symbol(const trellis_host_api* host,               \
+                                                    trellis_call* call) {                        \
+        return ::trellis::detail::invoke(host, call, &symbol##_body, #symbol);                   \
+    }                                                                                            \
+    static void symbol##_body(__VA_ARGS__)
