@@ -3,6 +3,9 @@
 //   trellis.yaml:12:5: plugins.notes.mount: must start with '/'
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +47,7 @@ public:
     void error(const YAML::Node& node, std::string key_path, std::string message);
     void error_at(int line, int column, std::string key_path, std::string message);
     bool empty() const noexcept { return diagnostics_.empty(); }
+    const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
     // Throws ConfigError when anything was recorded.
     void throw_if_any() const;
 
@@ -54,6 +58,39 @@ private:
 
 // "did you mean 'mount'?" for an unknown key; empty when nothing is close.
 std::string did_you_mean(std::string_view unknown, const std::vector<std::string_view>& known);
+
+// One key of a map schema and what to do with its value. Schemas are tables of
+// these, so supporting a new key is one line.
+struct MapEntry {
+    const YAML::Node& key;
+    const YAML::Node& value;
+    const std::string& path; // key path of this entry, e.g. "server.port"
+
+    // Where to report a problem with the value. A null value's mark points at
+    // the next token, so the key's position is used instead.
+    const YAML::Node& where() const { return value.IsNull() ? key : value; }
+};
+struct KeyRule {
+    std::string_view key;
+    std::function<void(const MapEntry&)> parse;
+    bool required = false;
+};
+
+// Walks the map `node` (null counts as empty): runs the rule of every known
+// key and reports non-map nodes, unknown keys (with did-you-mean), duplicate
+// keys and missing required keys.
+void walk_map(const YAML::Node& node, const std::string& path, const std::vector<KeyRule>& rules,
+              DiagnosticSink& sink);
+
+// "a.b" + "c" -> "a.b.c"; "" + "c" -> "c".
+std::string join_key(const std::string& path, std::string_view key);
+
+// Scalars are read the same way in every document. Only unquoted, untagged
+// scalars are numbers or booleans: `port: "8080"` is a string.
+std::optional<std::int64_t> parse_integer(std::string_view text); // "-12", "+5", "8080"
+std::optional<std::int64_t> integer_of(const YAML::Node& node);
+std::optional<bool> bool_of(const YAML::Node& node);              // true/false (True, TRUE)
+bool is_plugin_name(std::string_view name);                        // [A-Za-z0-9_-]+
 
 // Parses YAML text, turning yaml-cpp's parse exception into a ConfigError
 // with the file name and 1-based position.

@@ -1,1 +1,399 @@
-// placeholder: being written
+#include "config/operator_config.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <netinet/in.h>
+#include <utility>
+
+namespace trellis::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Splits "512KiB" into the leading digits and the unit after them.
+std::optional<std::pair<std::uint64_t, std::string_view>> split_number(std::string_view text) {
+    const auto digits_end = std::find_if(text.begin(), text.end(),
+                                         [](char c) { return c < '0' || c > '9'; });
+    const std::size_t n = static_cast<std::size_t>(digits_end - text.begin());
+    if (n == 0) return std::nullopt;
+    std::uint64_t value = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + n, value);
+    if (ec != std::errc() || ptr != text.data() + n) return std::nullopt;
+    return std::pair{value, text.substr(n)};
+}
+
+// Multiplies without wrapping around: an absurd size must be an error, not a small number.
+std::optional<std::uint64_t> checked_multiply(std::uint64_t value, std::uint64_t factor,
+                                              std::uint64_t limit) {
+    if (value > limit / factor) return std::nullopt;
+    return value * factor;
+}
+
+bool is_hostname(std::string_view host) {
+    if (host.empty() || host.size() > 253) return false;
+    std::string_view last_label;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = host.find('.', start);
+        const std::string_view label = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return false;
+        for (const char c : label) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            c == '-';
+            if (!ok) return false;
+        }
+        last_label = label;
+        if (dot == std::string_view::npos) break;
+        start = dot + 1;
+    }
+    // "256.1.1.1" is a mistyped address, not a host name: top-level labels are never all digits.
+    return !std::all_of(last_label.begin(), last_label.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_listen_address(const std::string& text) {
+    in_addr v4{};
+    in6_addr v6{};
+    return inet_pton(AF_INET, text.c_str(), &v4) == 1 || inet_pton(AF_INET6, text.c_str(), &v6) == 1 ||
+           is_hostname(text);
+}
+
+// Why a mount prefix is unusable; empty when it is fine.
+std::string mount_problem(const std::string& mount) {
+    if (mount.empty() || mount.front() != '/') return "must start with '/'";
+    if (mount.size() > 1 && mount.back() == '/') return "must not end with '/' (use \"/\" for the root)";
+    if (mount.find("//") != std::string::npos) return "must not contain '//'";
+    if (mount.find_first_of("{}") != std::string::npos)
+        return "must not contain '{' or '}' (parameters belong in the plugin's routes)";
+    return {};
+}
+
+std::string position_text(const std::string& file, const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// Loads the main file and the conf.d files into one OperatorConfig,
+// collecting the diagnostics of every file.
+class Loader {
+public:
+    explicit Loader(const fs::path& file) : base_dir_(file.parent_path()) { config_.file = file; }
+
+    void load_main() {
+        const std::string name = config_.file.string();
+        YAML::Node root;
+        try {
+            root = load_yaml_file(name);
+        } catch (const ConfigError& e) {
+            // An unreadable main file ends loading; a syntax error in it is
+            // reported together with the problems of the conf.d files.
+            if (e.diagnostics().front().line == 0) throw;
+            keep(e.diagnostics());
+            return;
+        }
+        DiagnosticSink sink(name);
+        if (check_top_level(root, sink)) {
+            walk_map(root, "",
+                     {
+                         {"server", [&](const MapEntry& e) { parse_server(e, sink); }},
+                         {"logging", [&](const MapEntry& e) { parse_logging(e, sink); }},
+                         {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
+                         {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
+                     },
+                     sink);
+        }
+        keep(sink.diagnostics());
+    }
+
+    void load_drop_ins() {
+        const fs::path dir = base_dir_ / "conf.d";
+        std::error_code ec;
+        if (!fs::is_directory(dir, ec)) return;
+
+        std::vector<fs::path> files;
+        for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            const auto ext = it->path().extension();
+            std::error_code type_ec;
+            if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file(type_ec)) files.push_back(it->path());
+        }
+        if (ec) {
+            // Silently skipping drop-ins would start the host with plugins missing.
+            diagnostics_.push_back(Diagnostic{dir.string(), 0, 0, "", "cannot read directory: " + ec.message()});
+            return;
+        }
+        std::sort(files.begin(), files.end(),
+                  [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+        for (const auto& file : files) load_drop_in(file);
+    }
+
+    OperatorConfig finish() {
+        if (!diagnostics_.empty()) throw ConfigError(std::move(diagnostics_));
+        return std::move(config_);
+    }
+
+private:
+    void load_drop_in(const fs::path& file) {
+        const std::string name = file.string();
+        YAML::Node root;
+        try {
+            root = load_yaml_file(name);
+        } catch (const ConfigError& e) {
+            // A broken drop-in must not hide the problems of the others.
+            keep(e.diagnostics());
+            return;
+        }
+        DiagnosticSink sink(name);
+        // Server-wide settings have one home, so that no drop-in silently overrides another.
+        const auto main_only = [&](const MapEntry& e) {
+            sink.error(e.key, e.path,
+                       "belongs in the main configuration file " + config_.file.string() +
+                           "; conf.d files may only set plugins and plugin_path");
+        };
+        if (check_top_level(root, sink)) {
+            walk_map(root, "",
+                     {
+                         {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
+                         {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
+                         {"server", main_only},
+                         {"logging", main_only},
+                     },
+                     sink);
+        }
+        keep(sink.diagnostics());
+    }
+
+    static bool check_top_level(const YAML::Node& root, DiagnosticSink& sink) {
+        if (root.IsNull()) return false;  // empty or only comments: all defaults
+        if (!root.IsMap()) {
+            sink.error(root, "", "the top level must be a map of sections (server, logging, plugin_path, plugins)");
+            return false;
+        }
+        return true;
+    }
+
+    void keep(const std::vector<Diagnostic>& found) {
+        diagnostics_.insert(diagnostics_.end(), found.begin(), found.end());
+    }
+
+    void parse_server(const MapEntry& section, DiagnosticSink& sink) {
+        ServerConfig& server = config_.server;
+        const auto duration = [&](std::chrono::milliseconds& target) {
+            return [&sink, &target](const MapEntry& e) {
+                std::optional<std::chrono::milliseconds> value;
+                if (e.value.IsScalar()) value = parse_duration(e.value.Scalar());
+                if (!value)
+                    sink.error(e.where(), e.path,
+                               "must be a duration such as 10s, 500ms or 2m (a plain integer means seconds)");
+                else
+                    target = *value;
+            };
+        };
+        walk_map(section.value, section.path,
+                 {
+                     {"listen",
+                      [&](const MapEntry& e) {
+                          if (!e.value.IsScalar() || !is_listen_address(e.value.Scalar()))
+                              sink.error(e.where(), e.path, "must be an IPv4 or IPv6 address or a host name");
+                          else
+                              server.listen = e.value.Scalar();
+                      }},
+                     {"port",
+                      [&](const MapEntry& e) {
+                          const auto port = integer_of(e.value);
+                          if (!port || *port < 0 || *port > 65535)
+                              sink.error(e.where(), e.path, "must be an integer from 0 to 65535 (0: any free port)");
+                          else
+                              server.port = static_cast<std::uint16_t>(*port);
+                      }},
+                     {"threads",
+                      [&](const MapEntry& e) {
+                          const auto threads = integer_of(e.value);
+                          if (!threads || *threads < 0 || *threads > 1024)
+                              sink.error(e.where(), e.path,
+                                         "must be an integer from 0 to 1024 (0: one thread per core)");
+                          else
+                              server.threads = static_cast<unsigned>(*threads);
+                      }},
+                     {"max_request_bytes",
+                      [&](const MapEntry& e) {
+                          std::optional<std::size_t> bytes;
+                          if (e.value.IsScalar()) bytes = parse_byte_size(e.value.Scalar());
+                          if (!bytes || *bytes == 0)
+                              sink.error(e.where(), e.path,
+                                         "must be a size greater than 0, in bytes or with a unit: "
+                                         "512KiB, 1MiB, 10MB");
+                          else
+                              server.max_request_bytes = *bytes;
+                      }},
+                     {"header_timeout", duration(server.header_timeout)},
+                     {"body_timeout", duration(server.body_timeout)},
+                     {"keepalive_timeout", duration(server.keepalive_timeout)},
+                     {"shutdown_grace", duration(server.shutdown_grace)},
+                 },
+                 sink);
+    }
+
+    void parse_logging(const MapEntry& section, DiagnosticSink& sink) {
+        walk_map(section.value, section.path,
+                 {
+                     {"level",
+                      [&](const MapEntry& e) {
+                          static const std::vector<std::string_view> levels = {"trace", "debug", "info",
+                                                                               "warn",  "error", "off"};
+                          const bool ok = e.value.IsScalar() && std::find(levels.begin(), levels.end(),
+                                                                          e.value.Scalar()) != levels.end();
+                          if (ok) {
+                              config_.logging.level = e.value.Scalar();
+                              return;
+                          }
+                          std::string message = "must be one of trace, debug, info, warn, error, off";
+                          if (e.value.IsScalar())
+                              if (const auto hint = did_you_mean(e.value.Scalar(), levels); !hint.empty())
+                                  message += "; " + hint;
+                          sink.error(e.where(), e.path, message);
+                      }},
+                 },
+                 sink);
+    }
+
+    void parse_plugin_path(const MapEntry& e, DiagnosticSink& sink) {
+        const auto add = [&](const YAML::Node& item, const std::string& path) {
+            if (!item.IsScalar() || item.Scalar().empty()) {
+                sink.error(item.IsNull() ? e.key : item, path, "must be a non-empty directory path");
+                return;
+            }
+            const fs::path dir(item.Scalar());
+            // Relative entries are relative to the main file, wherever the host was started from.
+            config_.plugin_path.push_back(dir.is_absolute() ? dir : (base_dir_ / dir).lexically_normal());
+        };
+        if (e.value.IsSequence()) {
+            for (std::size_t i = 0; i < e.value.size(); ++i)
+                add(e.value[i], e.path + "[" + std::to_string(i) + "]");
+        } else if (e.value.IsScalar()) {
+            add(e.value, e.path);
+        } else {
+            sink.error(e.where(), e.path, "must be a directory path or a list of them");
+        }
+    }
+
+    void parse_plugins(const MapEntry& section, DiagnosticSink& sink) {
+        if (section.value.IsNull()) return;
+        if (!section.value.IsMap()) {
+            sink.error(section.where(), section.path, "must be a map from plugin name to its settings");
+            return;
+        }
+        for (const auto& kv : section.value) {
+            const YAML::Node& key = kv.first;
+            const YAML::Node& value = kv.second;
+            const std::string name = key.IsScalar() ? key.Scalar() : std::string();
+            const std::string path = name.empty() ? section.path : join_key(section.path, name);
+            if (!is_plugin_name(name)) {
+                sink.error(key, path, "plugin names may contain only letters, digits, '_' and '-'");
+                continue;
+            }
+            const std::string here = position_text(sink.file(), key);
+            if (const auto [it, inserted] = declared_at_.emplace(name, here); !inserted) {
+                sink.error(key, path, "plugin '" + name + "' is already declared at " + it->second);
+                continue;
+            }
+
+            PluginConfig plugin;
+            plugin.name = name;
+            plugin.file = sink.file();
+            plugin.line = key.Mark().line + 1;
+            plugin.column = key.Mark().column + 1;
+            if (!value.IsNull() && !value.IsMap()) {
+                sink.error(value, path, "must be a map (enabled, mount, settings) or empty");
+                continue;
+            }
+            walk_map(value, path,
+                     {
+                         {"enabled",
+                          [&](const MapEntry& e) {
+                              if (const auto enabled = bool_of(e.value))
+                                  plugin.enabled = *enabled;
+                              else
+                                  sink.error(e.where(), e.path, "must be true or false");
+                          }},
+                         {"mount",
+                          [&](const MapEntry& e) {
+                              if (!e.value.IsScalar()) {
+                                  sink.error(e.where(), e.path, "must be a path such as /api/notes");
+                              } else if (const auto problem = mount_problem(e.value.Scalar()); !problem.empty()) {
+                                  sink.error(e.where(), e.path, problem);
+                              } else {
+                                  plugin.mount = e.value.Scalar();
+                              }
+                          }},
+                         {"settings",
+                          [&](const MapEntry& e) {
+                              // Checked against the plugin's manifest once the plugin is loaded.
+                              if (!e.value.IsNull() && !e.value.IsMap())
+                                  sink.error(e.where(), e.path, "must be a map of setting names to values");
+                              else
+                                  plugin.settings = e.value;
+                          }},
+                     },
+                     sink);
+            config_.plugins.push_back(std::move(plugin));
+        }
+    }
+
+    fs::path base_dir_;
+    OperatorConfig config_;
+    std::vector<Diagnostic> diagnostics_;
+    std::map<std::string, std::string> declared_at_;  // plugin name -> "file:line:col"
+};
+
+}  // namespace
+
+OperatorConfig load_operator_config(const fs::path& file) {
+    Loader loader(file);
+    loader.load_main();
+    loader.load_drop_ins();
+    return loader.finish();
+}
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+    const auto number = split_number(text);
+    if (!number) return std::nullopt;
+    static const std::map<std::string_view, std::uint64_t> units = {
+        {"", 1},
+        {"B", 1},
+        {"KB", 1000},
+        {"MB", 1000 * 1000},
+        {"GB", 1000 * 1000 * 1000},
+        {"KiB", 1024},
+        {"MiB", 1024 * 1024},
+        {"GiB", 1024 * 1024 * 1024},
+    };
+    const auto unit = units.find(number->second);
+    if (unit == units.end()) return std::nullopt;
+    const auto bytes = checked_multiply(number->first, unit->second, std::numeric_limits<std::size_t>::max());
+    if (!bytes) return std::nullopt;
+    return static_cast<std::size_t>(*bytes);
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+    const auto number = split_number(text);
+    if (!number) return std::nullopt;
+    static const std::map<std::string_view, std::uint64_t> units = {
+        {"", 1000},  // a plain integer means seconds
+        {"ms", 1},
+        {"s", 1000},
+        {"m", 60 * 1000},
+        {"h", 60 * 60 * 1000},
+    };
+    const auto unit = units.find(number->second);
+    if (unit == units.end()) return std::nullopt;
+    constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::chrono::milliseconds::rep>::max());
+    const auto ms = checked_multiply(number->first, unit->second, limit);
+    if (!ms) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+}
+
+}  // namespace trellis::config

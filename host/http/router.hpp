@@ -3,10 +3,32 @@
 //
 // Template syntax: static segments and parameters, one per segment:
 //   /notes/{id:int}   {name} (one non-empty segment)   {rest:path} (the rest, last only)
-// Precedence per segment: static > int > string > path.
+// Types: str (default; one non-empty segment), int (optional '-' then 1..19
+// digits that fit int64), path (one or more remaining non-empty segments,
+// '/' kept between them; last segment of a template only).
+// Static text in a template may be percent-encoded; it is compared decoded.
+//
+// Matching (see router.cpp for the details):
+// - The request path is split on '/', each segment is percent-decoded once;
+//   a malformed escape anywhere is NotFound. Empty segments ("//", a trailing
+//   '/') match nothing, so "/hello/" does not match "/hello". "/" matches "/".
+// - Precedence per segment, left to right, with backtracking:
+//   static > int > str > path. Templates matching the path are therefore
+//   considered from the most to the least specific.
+// - Method: the most specific template matching the path that accepts the
+//   method wins (exact, upper-case comparison). A template accepts HEAD if it
+//   has a HEAD route or, failing that, a GET route (HEAD falls back to GET).
+// - MethodNotAllowed when templates match the path but none accepts the
+//   method; `allow` is the union of the methods of *all* templates matching
+//   the path, HEAD added whenever GET is present, sorted, ", "-separated.
+//   NotFound when no template matches the path.
+//
+// A built Router is immutable: match() is const, does not touch shared
+// mutable state and is safe to call from any number of threads at once.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,26 +54,64 @@ struct RouteMatch {
 class Router {
 public:
     // Adds a route. Throws RouteError for a malformed template, an unknown
-    // parameter type, or a method+template that is already taken (the message
-    // names the existing route's target). `method` is upper case.
+    // parameter type, a malformed method, or a method+template that is
+    // already taken by an equivalent template (same static segments and
+    // parameter types at the same positions; names may differ). The message
+    // quotes both templates and the existing route's target. `method` is
+    // upper case.
     void add(std::string method, std::string path_template, std::uint32_t target);
 
-    // Matches a raw (percent-encoded) request path. HEAD falls back to GET.
+    // Matches a raw (percent-encoded) request path, without its query
+    // string. HEAD falls back to GET. Thread-safe.
     RouteMatch match(std::string_view method, std::string_view raw_path) const;
 
+    // Number of routes added.
+    std::size_t size() const noexcept { return routes_.size(); }
+
 private:
-    struct Node;
-    // implementation detail chosen by router.cpp
-    struct Impl;
-    std::vector<struct RouteEntry*> unused_;
+    static constexpr std::uint32_t kNone = 0xffffffffu;
+
+    struct Param {
+        std::string name;
+        std::uint32_t segment = 0;  // index of the request segment it captures
+        bool rest = false;          // path type: captures from `segment` to the end
+    };
+    struct Route {
+        std::string method;
+        std::string pattern;  // as given to add(); RouteMatch::pattern views it
+        std::uint32_t target = 0;
+        std::vector<Param> params;
+    };
+    // One node per template prefix shape. Children are indices into nodes_.
+    struct Node {
+        std::vector<std::pair<std::string, std::uint32_t>> statics;  // decoded text, sorted
+        std::uint32_t int_child = kNone;
+        std::uint32_t str_child = kNone;
+        std::uint32_t path_child = kNone;  // terminal only: path consumes the rest
+        std::vector<std::uint32_t> routes; // indices into routes_ ending here
+    };
+    struct Segment;
+    struct Search;
+
+    template <class Visit>
+    bool walk(std::uint32_t node, std::size_t depth, const Search& s, Visit& visit) const;
+
+    std::vector<Node> nodes_ = std::vector<Node>(1);  // nodes_[0] is the root "/"
+    std::deque<Route> routes_;  // deque: element addresses survive growth and moves
 };
 
 // Joins an operator mount prefix and a manifest route template:
 // ("/", "/hello") -> "/hello"; ("/api/notes", "/") -> "/api/notes";
-// ("/api/notes", "/{id:int}") -> "/api/notes/{id:int}".
+// ("/api/notes", "/{id:int}") -> "/api/notes/{id:int}"; ("/", "/") -> "/".
+// An empty mount is "/"; trailing '/' on the mount are ignored, and a mount
+// without a leading '/' gets one. Never throws RouteError: a template that is
+// empty or does not start with '/' is returned unchanged, so that
+// Router::add() refuses it with a message quoting it.
 std::string join_mount(std::string_view mount, std::string_view path_template);
 
-// Percent-decodes one path segment or query component; false if malformed.
+// Percent-decodes one path segment or query component into `out` (replacing
+// its contents); false if malformed ('%' not followed by two hex digits).
+// '+' becomes ' ' only when plus_as_space (query strings).
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space = false);
 
 }  // namespace trellis::http

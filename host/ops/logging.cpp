@@ -1,1 +1,27 @@
-// placeholder: being written
+#include "ops/logging.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace trellis::ops {
+
+void init_logging(std::string_view level) {
+    auto logger = spdlog::stderr_color_mt("trellis");
+    // Under systemd the journal adds its own timestamp; the level and the
+    // message are what operators grep for.
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    logger->set_level(spdlog::level::from_str(std::string(level)));
+    spdlog::set_default_logger(std::move(logger));
+}
+
+spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept {
+    switch (level) {
+        case TRELLIS_LOG_TRACE: return spdlog::level::trace;
+        case TRELLIS_LOG_DEBUG: return spdlog::level::debug;
+        case TRELLIS_LOG_INFO: return spdlog::level::info;
+        case TRELLIS_LOG_WARN: return spdlog::level::warn;
+        case TRELLIS_LOG_ERROR: return spdlog::level::err;
+    }
+    return spdlog::level::err;  // an out-of-range level from a plugin is still logged
+}
+
+}  // namespace trellis::ops

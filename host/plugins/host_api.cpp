@@ -1,1 +1,161 @@
-// placeholder: being written
+#include "plugins/host_api.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <pistache/http.h>
+#include <spdlog/spdlog.h>
+
+#include "http/router.hpp"
+#include "ops/logging.hpp"
+
+namespace trellis::plugins {
+namespace {
+
+std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+// Hands out a view of `value` that lives as long as the call.
+trellis_str keep(trellis_call* call, std::string value) {
+    return str(call->scratch.emplace_back(std::move(value)));
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// RFC 9110 token characters: what a header name may contain.
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+}
+
+trellis_str request_method(trellis_call* call) { return str(call->method); }
+trellis_str request_path(trellis_call* call) { return str(call->path); }
+trellis_str request_body(trellis_call* call) { return str(call->request.body()); }
+
+int request_param(trellis_call* call, trellis_str name, trellis_str* out) {
+    for (const auto& [key, value] : call->params) {
+        if (key == view(name)) {
+            *out = str(value);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int request_query(trellis_call* call, trellis_str name, trellis_str* out) {
+    const auto& query = call->request.query();
+    std::string key;
+    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+        key.clear();
+        if (!http::percent_decode(it->first, key, true) || key != view(name)) continue;
+        std::string value;
+        if (!http::percent_decode(it->second, value, true)) return 0;
+        *out = keep(call, std::move(value));
+        return 1;
+    }
+    return 0;
+}
+
+int request_header(trellis_call* call, trellis_str name, trellis_str* out) {
+    const auto& raw = call->request.headers().rawList();
+    auto it = raw.find(std::string(view(name)));  // the map compares case-insensitively
+    if (it == raw.end()) return 0;
+    *out = keep(call, it->second.value());
+    return 1;
+}
+
+int response_status(trellis_call* call, int status) {
+    if (status < 100 || status > 599) return 0;
+    call->status = status;
+    return 1;
+}
+
+int response_header(trellis_call* call, trellis_str name, trellis_str value) {
+    auto n = view(name), v = view(value);
+    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
+    if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding")) return 0;
+    if (iequals(n, "Content-Type")) {
+        try {
+            (void)Pistache::Http::Mime::MediaType::fromString(std::string(v));  // sent typed: must parse
+        } catch (const std::exception&) {
+            return 0;
+        }
+        call->content_type.assign(v);
+        return 1;
+    }
+    call->headers.emplace_back(n, v);
+    return 1;
+}
+
+void response_body(trellis_call* call, trellis_str body) { call->body.assign(view(body)); }
+
+void fail(trellis_call* call, int status, trellis_str detail) {
+    if (status < 400 || status > 599) {
+        spdlog::warn("plugin {}: fail() with non-error status {}; answering 500", call->plugin->name, status);
+        status = 500;
+    }
+    call->fail_status = status;
+    call->fail_detail.assign(view(detail));
+}
+
+trellis_plugin_ctx* call_plugin(trellis_call* call) { return call->plugin; }
+
+int setting(trellis_plugin_ctx* plugin, trellis_str name, trellis_str* out) {
+    auto it = plugin->settings.find(view(name));
+    if (it == plugin->settings.end()) return 0;
+    *out = str(it->second);
+    return 1;
+}
+
+void log(trellis_plugin_ctx* plugin, trellis_log_level level, trellis_str message) {
+    spdlog::log(ops::to_spdlog(level), "[{}] {}", plugin ? plugin->name : "?", view(message));
+}
+
+// noexcept wrappers: a host-side failure (say, out of memory) must never
+// unwind into plugin code, which may not even be C++.
+template <auto Fn, class Signature = decltype(Fn)>
+struct Guarded;
+template <auto Fn, class R, class... Args>
+struct Guarded<Fn, R (*)(Args...)> {
+    static R call(Args... args) noexcept {
+        try {
+            return Fn(args...);
+        } catch (const std::exception& e) {
+            spdlog::error("host API failure: {}", e.what());
+        }
+        if constexpr (!std::is_void_v<R>) return R{};
+    }
+};
+template <auto Fn>
+constexpr auto guarded = &Guarded<Fn>::call;
+
+const trellis_host_api table = {
+    sizeof(trellis_host_api),
+    TRELLIS_ABI_MAJOR,
+    TRELLIS_ABI_MINOR,
+    guarded<request_method>,
+    guarded<request_path>,
+    guarded<request_param>,
+    guarded<request_query>,
+    guarded<request_header>,
+    guarded<request_body>,
+    guarded<response_status>,
+    guarded<response_header>,
+    guarded<response_body>,
+    guarded<fail>,
+    guarded<call_plugin>,
+    guarded<setting>,
+    guarded<log>,
+};
+
+}  // namespace
+
+const trellis_host_api* host_api() noexcept { return &table; }
+
+}  // namespace trellis::plugins

@@ -1,1 +1,142 @@
-// placeholder: being written
+#include "plugins/loader.hpp"
+
+#include <cstddef>
+#include <sstream>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+namespace trellis::plugins {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The smallest descriptor a 1.x plugin can have: everything up to `shutdown`.
+constexpr std::size_t kMinDescriptorSize =
+    offsetof(trellis_plugin_descriptor, shutdown) + sizeof(trellis_shutdown_fn);
+
+std::string abi_string(std::uint32_t major, std::uint32_t minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+[[noreturn]] void refuse(const fs::path& file, const std::string& plugin, const std::string& why) {
+    throw PluginError(file.string() + ": plugin '" + plugin + "' refused: " + why);
+}
+
+}  // namespace
+
+LoadedPlugin::~LoadedPlugin() {
+    if (initialized && descriptor->shutdown) {
+        spdlog::debug("plugin {}: shutdown", ctx.name);
+        descriptor->shutdown(host_api(), &ctx);
+    }
+}
+
+void LoadedPlugin::init() {
+    if (initialized) return;
+    if (descriptor->init && descriptor->init(host_api(), &ctx) != TRELLIS_OK)
+        refuse(ctx.file, ctx.name, "init failed (see the plugin's log lines above)");
+    initialized = true;
+}
+
+fs::path find_plugin(const std::string& name, const std::vector<fs::path>& search_path) {
+    const std::string filename = "lib" + name + ".so";
+    std::string searched;
+    for (const auto& dir : search_path) {
+        fs::path candidate = dir / filename;
+        std::error_code ec;
+        if (fs::is_regular_file(candidate, ec)) return candidate;
+        searched += (searched.empty() ? "" : ", ") + dir.string();
+    }
+    if (searched.empty()) searched = "(no directories: plugin_path is empty)";
+    throw PluginError("plugin '" + name + "': " + filename + " not found; searched " + searched +
+                      ". Add its directory to plugin_path or pass --plugin-path.");
+}
+
+std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, const fs::path& file) {
+    auto plugin = std::make_shared<LoadedPlugin>();
+    const std::string& name = entry.name;
+
+    // RTLD_LOCAL keeps a plugin's private dependencies from colliding with
+    // another plugin's; RTLD_NOW surfaces missing symbols here, not mid-request.
+    try {
+        plugin->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::system_error& e) {
+        refuse(file, name, std::string("cannot load the library: ") + e.what());
+    }
+    if (!plugin->library.has(TRELLIS_ENTRY_SYMBOL))
+        refuse(file, name, "no entry symbol '" TRELLIS_ENTRY_SYMBOL "' (is it a Trellis plugin? "
+                           "build it with trellis_add_plugin() from the Trellis SDK)");
+
+    auto& entry_fn = plugin->library.get<const trellis_plugin_descriptor*()>(TRELLIS_ENTRY_SYMBOL);
+    const trellis_plugin_descriptor* d = entry_fn();
+    if (!d) refuse(file, name, "the entry symbol returned no descriptor");
+    if (d->struct_size < kMinDescriptorSize)
+        refuse(file, name, "descriptor struct_size " + std::to_string(d->struct_size) +
+                               " is smaller than the ABI 1.0 minimum " + std::to_string(kMinDescriptorSize) +
+                               " (corrupt, or not built with the Trellis SDK)");
+
+    const std::string version = d->version ? d->version : "?";
+    const std::string theirs = abi_string(d->abi_major, d->abi_minor);
+    const std::string ours = abi_string(TRELLIS_ABI_MAJOR, TRELLIS_ABI_MINOR);
+    if (d->abi_major != TRELLIS_ABI_MAJOR)
+        refuse(file, name, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
+                               ours + "; major versions must match: rebuild the plugin against this host's SDK");
+    if (d->abi_minor > TRELLIS_ABI_MINOR)
+        refuse(file, name, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
+                               ours + "; the plugin needs a newer host: upgrade trellis or use an older "
+                               "build of the plugin");
+
+    if (!d->name || name != d->name)
+        refuse(file, name, std::string("the library's descriptor name is '") + (d->name ? d->name : "(null)") +
+                               "', not '" + name + "'; the file name must match the plugin name");
+
+    const std::string source = file.string() + " (embedded manifest)";
+    try {
+        plugin->manifest = config::parse_manifest(std::string_view(d->manifest.ptr ? d->manifest.ptr : "",
+                                                                   d->manifest.len),
+                                                  source);
+    } catch (const config::ConfigError& e) {
+        refuse(file, name, std::string("invalid manifest:\n") + e.what());
+    }
+    const auto& manifest = plugin->manifest;
+    if (manifest.plugin != name)
+        refuse(file, name, "the manifest name is '" + manifest.plugin + "', not '" + name + "'");
+    if (manifest.version != version)
+        refuse(file, name, "the manifest version " + manifest.version + " differs from the library's " + version);
+    if (manifest.abi_major != d->abi_major || manifest.abi_minor > d->abi_minor)
+        refuse(file, name, "the manifest declares ABI " + abi_string(manifest.abi_major, manifest.abi_minor) +
+                               " but the library was built for ABI " + theirs);
+
+    // Resolve every handler now: a missing symbol refuses the plugin at load,
+    // not with a 500 at the first request.
+    std::ostringstream missing;
+    for (std::size_t i = 0; i < manifest.routes.size(); ++i) {
+        const auto& route = manifest.routes[i];
+        if (!plugin->library.has(route.handler)) {
+            missing << "\n  " << source << ":" << route.line << ":" << route.column << ": routes[" << i
+                    << "].handler: symbol '" << route.handler << "' is not exported by the library"
+                    << " (define it with TRELLIS_HANDLER)";
+            continue;
+        }
+        plugin->route_handlers.push_back(&plugin->library.get<trellis_status(const trellis_host_api*, trellis_call*)>(route.handler));
+    }
+    if (!missing.str().empty()) refuse(file, name, "handlers missing:" + missing.str());
+
+    config::DiagnosticSink sink(entry.file);
+    auto settings = config::resolve_settings(manifest, entry.settings, name, sink);
+    try {
+        sink.throw_if_any();
+    } catch (const config::ConfigError& e) {
+        refuse(file, name, std::string("invalid settings:\n") + e.what());
+    }
+
+    plugin->descriptor = d;
+    plugin->ctx.name = name;
+    plugin->ctx.version = version;
+    plugin->ctx.file = file;
+    plugin->ctx.settings.insert(settings.begin(), settings.end());
+    return plugin;
+}
+
+}  // namespace trellis::plugins

@@ -1,1 +1,425 @@
-// placeholder: being written
+#include "config/operator_config.hpp"
+
+#include <atomic>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+using namespace trellis::config;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A fresh directory per test, with the YAML written inline so the test shows it.
+class ConfigDir {
+public:
+    ConfigDir() {
+        static std::atomic<int> counter{0};
+        dir_ = fs::temp_directory_path() /
+               ("trellis-config-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    ~ConfigDir() { fs::remove_all(dir_); }
+
+    fs::path write(const std::string& relative, const std::string& text) const {
+        const fs::path path = dir_ / relative;
+        fs::create_directories(path.parent_path());
+        std::ofstream(path) << text;
+        return path;
+    }
+    fs::path main(const std::string& text) const { return write("trellis.yaml", text); }
+    const fs::path& path() const { return dir_; }
+
+private:
+    fs::path dir_;
+};
+
+std::vector<std::string> errors_of(const fs::path& file) {
+    try {
+        load_operator_config(file);
+    } catch (const ConfigError& e) {
+        std::vector<std::string> lines;
+        for (const auto& d : e.diagnostics()) lines.push_back(d.str());
+        return lines;
+    }
+    ADD_FAILURE() << "expected a ConfigError for " << file;
+    return {};
+}
+
+// The single error of `yaml` as a main file, with the file name replaced by "F".
+std::string only_error(const std::string& yaml) {
+    ConfigDir dir;
+    const fs::path file = dir.main(yaml);
+    const auto errors = errors_of(file);
+    if (errors.size() != 1) {
+        ADD_FAILURE() << "expected one error, got " << errors.size();
+        return {};
+    }
+    std::string line = errors[0];
+    const std::string prefix = file.string();
+    if (line.rfind(prefix, 0) == 0) line = "F" + line.substr(prefix.size());
+    return line;
+}
+
+}  // namespace
+
+TEST(OperatorConfig, EmptyFileMeansAllDefaults) {
+    ConfigDir dir;
+    for (const std::string text : {"", "# only a comment\n\n# and another\n"}) {
+        const auto file = dir.main(text);
+        const OperatorConfig config = load_operator_config(file);
+        EXPECT_EQ(config.file, file);
+        EXPECT_EQ(config.server.listen, "0.0.0.0");
+        EXPECT_EQ(config.server.port, 8080);
+        EXPECT_EQ(config.server.threads, 0u);
+        EXPECT_EQ(config.server.max_request_bytes, 1024u * 1024u);
+        EXPECT_EQ(config.server.header_timeout, 10s);
+        EXPECT_EQ(config.server.body_timeout, 30s);
+        EXPECT_EQ(config.server.keepalive_timeout, 60s);
+        EXPECT_EQ(config.server.shutdown_grace, 10s);
+        EXPECT_EQ(config.logging.level, "info");
+        EXPECT_TRUE(config.plugin_path.empty());
+        EXPECT_TRUE(config.plugins.empty());
+    }
+}
+
+TEST(OperatorConfig, ReadsEveryField) {
+    ConfigDir dir;
+    const auto file = dir.main(R"(server:
+  listen: 127.0.0.1
+  port: 9090
+  threads: 4
+  max_request_bytes: 512KiB
+  header_timeout: 5s
+  body_timeout: 500ms
+  keepalive_timeout: 2m
+  shutdown_grace: 3
+logging:
+  level: debug
+plugin_path: [/usr/lib/trellis/plugins, local/plugins]
+plugins:
+  hello:
+  notes: {mount: /api/notes, enabled: false, settings: {max_title: 120}}
+  cors:
+    settings:
+      origins: ["https://app.example.com"]
+)");
+    const OperatorConfig c = load_operator_config(file);
+    EXPECT_EQ(c.server.listen, "127.0.0.1");
+    EXPECT_EQ(c.server.port, 9090);
+    EXPECT_EQ(c.server.threads, 4u);
+    EXPECT_EQ(c.server.max_request_bytes, 512u * 1024u);
+    EXPECT_EQ(c.server.header_timeout, 5s);
+    EXPECT_EQ(c.server.body_timeout, 500ms);
+    EXPECT_EQ(c.server.keepalive_timeout, 2min);
+    EXPECT_EQ(c.server.shutdown_grace, 3s);
+    EXPECT_EQ(c.logging.level, "debug");
+    ASSERT_EQ(c.plugin_path.size(), 2u);
+    EXPECT_EQ(c.plugin_path[0], fs::path("/usr/lib/trellis/plugins"));
+    EXPECT_EQ(c.plugin_path[1], dir.path() / "local/plugins");
+
+    ASSERT_EQ(c.plugins.size(), 3u);  // declaration order, not name order
+    EXPECT_EQ(c.plugins[0].name, "hello");
+    EXPECT_TRUE(c.plugins[0].enabled);
+    EXPECT_EQ(c.plugins[0].mount, "/");
+    EXPECT_TRUE(c.plugins[0].settings.IsNull());
+    EXPECT_EQ(c.plugins[0].file, file.string());
+    EXPECT_EQ(c.plugins[0].line, 14);
+    EXPECT_EQ(c.plugins[0].column, 3);
+
+    EXPECT_EQ(c.plugins[1].name, "notes");
+    EXPECT_FALSE(c.plugins[1].enabled);
+    EXPECT_EQ(c.plugins[1].mount, "/api/notes");
+    EXPECT_EQ(c.plugins[1].settings["max_title"].Scalar(), "120");
+    EXPECT_EQ(c.plugins[1].line, 15);
+
+    EXPECT_EQ(c.plugins[2].name, "cors");
+    EXPECT_EQ(c.plugins[2].settings["origins"][0].Scalar(), "https://app.example.com");
+}
+
+TEST(OperatorConfig, MissingFile) {
+    ConfigDir dir;
+    const auto file = dir.path() / "absent.yaml";
+    EXPECT_EQ(errors_of(file),
+              (std::vector<std::string>{file.string() + ": cannot read configuration file: No such file or directory"}));
+}
+
+TEST(OperatorConfig, SyntaxError) {
+    EXPECT_EQ(only_error("server:\n  port: [8080\n"), "F:3:1: end of sequence flow not found");
+}
+
+TEST(OperatorConfig, TopLevelMustBeAMap) {
+    EXPECT_EQ(only_error("- server\n- plugins\n"),
+              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins)");
+    EXPECT_EQ(only_error("just text\n"),
+              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins)");
+}
+
+TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
+    EXPECT_EQ(only_error("server:\n  listen: 0.0.0.0\n  prot: 80\n"),
+              "F:3:3: server.prot: unknown key; did you mean 'port'?");
+    EXPECT_EQ(only_error("plugin:\n  hello:\n"), "F:1:1: plugin: unknown key; did you mean 'plugins'?");
+    EXPECT_EQ(only_error("loging: {level: info}\n"), "F:1:1: loging: unknown key; did you mean 'logging'?");
+    EXPECT_EQ(only_error("database: {url: x}\n"), "F:1:1: database: unknown key");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mout: /x\n"),
+              "F:3:5: plugins.notes.mout: unknown key; did you mean 'mount'?");
+    EXPECT_EQ(only_error("logging:\n  levle: info\n"), "F:2:3: logging.levle: unknown key; did you mean 'level'?");
+}
+
+TEST(OperatorConfig, DuplicateKeysAreErrors) {
+    EXPECT_EQ(only_error("server:\n  port: 1\n  port: 2\n"),
+              "F:3:3: server.port: duplicate key; first set at line 2, column 3");
+}
+
+TEST(OperatorConfig, Port) {
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("server: {port: 0}\n")).server.port, 0);  // any free port
+    EXPECT_EQ(load_operator_config(dir.main("server: {port: 65535}\n")).server.port, 65535);
+    const std::string message = "server.port: must be an integer from 0 to 65535 (0: any free port)";
+    EXPECT_EQ(only_error("server:\n  port: 65536\n"), "F:2:9: " + message);
+    EXPECT_EQ(only_error("server:\n  port: -1\n"), "F:2:9: " + message);
+    EXPECT_EQ(only_error("server:\n  port: \"8080\"\n"), "F:2:9: " + message);  // quoted: a string
+    EXPECT_EQ(only_error("server:\n  port: http\n"), "F:2:9: " + message);
+    EXPECT_EQ(only_error("server:\n  port:\n"), "F:2:3: " + message);  // null: points at the key
+}
+
+TEST(OperatorConfig, Listen) {
+    ConfigDir dir;
+    for (const std::string ok : {"0.0.0.0", "127.0.0.1", "\"::\"", "\"::1\"", "localhost", "api.example.com"}) {
+        EXPECT_NO_THROW(load_operator_config(dir.main("server: {listen: " + ok + "}\n"))) << ok;
+    }
+    EXPECT_EQ(load_operator_config(dir.main("server:\n  listen: \"::1\"\n")).server.listen, "::1");
+    const std::string message = "server.listen: must be an IPv4 or IPv6 address or a host name";
+    EXPECT_EQ(only_error("server:\n  listen: 0.0.0.0:80\n"), "F:2:11: " + message);
+    EXPECT_EQ(only_error("server:\n  listen: 256.1.1.1\n"), "F:2:11: " + message);
+    EXPECT_EQ(only_error("server:\n  listen: bad_host\n"), "F:2:11: " + message);
+    EXPECT_EQ(only_error("server:\n  listen: -lead.example\n"), "F:2:11: " + message);
+    EXPECT_EQ(only_error("server:\n  listen: [a]\n"), "F:2:11: " + message);
+}
+
+TEST(OperatorConfig, Threads) {
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("server: {threads: 0}\n")).server.threads, 0u);
+    EXPECT_EQ(load_operator_config(dir.main("server: {threads: 16}\n")).server.threads, 16u);
+    const std::string message = "server.threads: must be an integer from 0 to 1024 (0: one thread per core)";
+    EXPECT_EQ(only_error("server:\n  threads: -2\n"), "F:2:12: " + message);
+    EXPECT_EQ(only_error("server:\n  threads: 2.5\n"), "F:2:12: " + message);
+    EXPECT_EQ(only_error("server:\n  threads: 5000\n"), "F:2:12: " + message);
+}
+
+TEST(OperatorConfig, MaxRequestBytes) {
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("server: {max_request_bytes: 4096}\n")).server.max_request_bytes, 4096u);
+    EXPECT_EQ(load_operator_config(dir.main("server: {max_request_bytes: 1MiB}\n")).server.max_request_bytes,
+              1048576u);
+    EXPECT_EQ(load_operator_config(dir.main("server: {max_request_bytes: 10MB}\n")).server.max_request_bytes,
+              10000000u);
+    const std::string message =
+        "server.max_request_bytes: must be a size greater than 0, in bytes or with a unit: 512KiB, 1MiB, 10MB";
+    EXPECT_EQ(only_error("server:\n  max_request_bytes: 0\n"), "F:2:22: " + message);
+    EXPECT_EQ(only_error("server:\n  max_request_bytes: 1.5MB\n"), "F:2:22: " + message);
+    EXPECT_EQ(only_error("server:\n  max_request_bytes: 1mib\n"), "F:2:22: " + message);
+}
+
+TEST(OperatorConfig, Durations) {
+    const std::string message =
+        ": must be a duration such as 10s, 500ms or 2m (a plain integer means seconds)";
+    EXPECT_EQ(only_error("server:\n  header_timeout: 10x\n"), "F:2:19: server.header_timeout" + message);
+    EXPECT_EQ(only_error("server:\n  body_timeout: -1s\n"), "F:2:17: server.body_timeout" + message);
+    EXPECT_EQ(only_error("server:\n  keepalive_timeout: 1.5s\n"), "F:2:22: server.keepalive_timeout" + message);
+    EXPECT_EQ(only_error("server:\n  shutdown_grace: {s: 1}\n"), "F:2:19: server.shutdown_grace" + message);
+}
+
+TEST(OperatorConfig, LoggingLevel) {
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("logging: {level: off}\n")).logging.level, "off");
+    EXPECT_EQ(only_error("logging:\n  level: debgu\n"),
+              "F:2:10: logging.level: must be one of trace, debug, info, warn, error, off; did you mean 'debug'?");
+    EXPECT_EQ(only_error("logging:\n  level: verbose\n"),
+              "F:2:10: logging.level: must be one of trace, debug, info, warn, error, off");
+    EXPECT_EQ(only_error("logging: debug\n"), "F:1:10: logging: must be a map");
+}
+
+TEST(OperatorConfig, PluginPath) {
+    ConfigDir dir;
+    const OperatorConfig single = load_operator_config(dir.main("plugin_path: ../plugins\n"));
+    ASSERT_EQ(single.plugin_path.size(), 1u);
+    EXPECT_EQ(single.plugin_path[0], (dir.path() / "../plugins").lexically_normal());
+
+    EXPECT_EQ(only_error("plugin_path: [/a, \"\", b]\n"),
+              "F:1:19: plugin_path[1]: must be a non-empty directory path");
+    EXPECT_EQ(only_error("plugin_path: {a: b}\n"), "F:1:14: plugin_path: must be a directory path or a list of them");
+}
+
+TEST(OperatorConfig, PluginPathReportsEveryBadItem) {
+    ConfigDir dir;
+    const auto file = dir.main("plugin_path:\n  - /a\n  - [x]\n  - \"\"\n");
+    const std::string f = file.string();
+    EXPECT_EQ(errors_of(file), (std::vector<std::string>{
+                                   f + ":3:5: plugin_path[1]: must be a non-empty directory path",
+                                   f + ":4:5: plugin_path[2]: must be a non-empty directory path",
+                               }));
+}
+
+TEST(OperatorConfig, PluginEntries) {
+    EXPECT_EQ(only_error("plugins:\n  notes: yes please\n"),
+              "F:2:10: plugins.notes: must be a map (enabled, mount, settings) or empty");
+    EXPECT_EQ(only_error("plugins:\n  no.tes:\n"),
+              "F:2:3: plugins.no.tes: plugin names may contain only letters, digits, '_' and '-'");
+    EXPECT_EQ(only_error("plugins: [hello]\n"), "F:1:10: plugins: must be a map from plugin name to its settings");
+    EXPECT_EQ(only_error("plugins:\n  notes: {enabled: maybe}\n"), "F:2:20: plugins.notes.enabled: must be true or false");
+    EXPECT_EQ(only_error("plugins:\n  notes: {settings: [1, 2]}\n"),
+              "F:2:21: plugins.notes.settings: must be a map of setting names to values");
+
+    ConfigDir dir;
+    const OperatorConfig c = load_operator_config(dir.main("plugins:\n"));  // no plugins at all
+    EXPECT_TRUE(c.plugins.empty());
+    EXPECT_TRUE(load_operator_config(dir.main("plugins: {a: {}}\n")).plugins[0].enabled);
+}
+
+TEST(OperatorConfig, MountPrefixes) {
+    ConfigDir dir;
+    for (const std::string ok : {"/", "/api", "/api/notes", "/v1-beta/x_y"}) {
+        EXPECT_EQ(load_operator_config(dir.main("plugins: {p: {mount: " + ok + "}}\n")).plugins[0].mount, ok);
+    }
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: api\n"), "F:3:12: plugins.notes.mount: must start with '/'");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: /api/\n"),
+              "F:3:12: plugins.notes.mount: must not end with '/' (use \"/\" for the root)");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: /a//b\n"), "F:3:12: plugins.notes.mount: must not contain '//'");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: /a/{id}\n"),
+              "F:3:12: plugins.notes.mount: must not contain '{' or '}' (parameters belong in the plugin's routes)");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: \"\"\n"), "F:3:12: plugins.notes.mount: must start with '/'");
+    EXPECT_EQ(only_error("plugins:\n  notes:\n    mount: [/a]\n"),
+              "F:3:12: plugins.notes.mount: must be a path such as /api/notes");
+}
+
+TEST(OperatorConfig, EveryProblemOfADocumentIsReportedAtOnce) {
+    ConfigDir dir;
+    const auto file = dir.main(R"(server:
+  prot: 80
+  threads: many
+logging: {level: loud}
+plugins:
+  notes: {mount: notes}
+  notes: {}
+)");
+    const std::string f = file.string();
+    EXPECT_EQ(errors_of(file),
+              (std::vector<std::string>{
+                  f + ":2:3: server.prot: unknown key; did you mean 'port'?",
+                  f + ":3:12: server.threads: must be an integer from 0 to 1024 (0: one thread per core)",
+                  f + ":4:18: logging.level: must be one of trace, debug, info, warn, error, off",
+                  f + ":6:18: plugins.notes.mount: must start with '/'",
+                  f + ":7:3: plugins.notes: plugin 'notes' is already declared at " + f + ":6:3",
+              }));
+}
+
+TEST(OperatorConfig, ConfDMergesPluginsAndPluginPathInNameOrder) {
+    ConfigDir dir;
+    const auto file = dir.main("plugin_path: [/main]\nplugins:\n  hello: {mount: /}\n");
+    const auto b = dir.write("conf.d/20-b.yml", "plugins:\n  cors:\n");
+    dir.write("conf.d/10-a.yaml", "plugin_path: extra\nplugins:\n  notes: {mount: /api/notes}\n");
+    dir.write("conf.d/README", "not: yaml: at all: [\n");      // ignored: not *.yaml
+    dir.write("conf.d/old.yaml.bak", "plugins: {x: }\n");      // ignored
+    const OperatorConfig c = load_operator_config(file);
+
+    ASSERT_EQ(c.plugins.size(), 3u);
+    EXPECT_EQ(c.plugins[0].name, "hello");
+    EXPECT_EQ(c.plugins[1].name, "notes");
+    EXPECT_EQ(c.plugins[1].file, (dir.path() / "conf.d/10-a.yaml").string());
+    EXPECT_EQ(c.plugins[1].line, 3);
+    EXPECT_EQ(c.plugins[1].column, 3);
+    EXPECT_EQ(c.plugins[2].name, "cors");
+    EXPECT_EQ(c.plugins[2].file, b.string());
+    ASSERT_EQ(c.plugin_path.size(), 2u);
+    EXPECT_EQ(c.plugin_path[0], fs::path("/main"));
+    EXPECT_EQ(c.plugin_path[1], dir.path() / "extra");  // relative to the main file's folder
+}
+
+TEST(OperatorConfig, PluginDeclaredTwiceAcrossFilesNamesBothPlaces) {
+    ConfigDir dir;
+    const auto file = dir.main("plugins:\n  hello:\n  notes: {}\n");
+    const auto dup = dir.write("conf.d/50-notes.yaml", "# notes again\nplugins:\n    notes: {mount: /n}\n");
+    EXPECT_EQ(errors_of(file), (std::vector<std::string>{dup.string() +
+                                                          ":3:5: plugins.notes: plugin 'notes' is already declared at " +
+                                                          file.string() + ":3:3"}));
+}
+
+TEST(OperatorConfig, ConfDMayOnlySetPluginsAndPluginPath) {
+    ConfigDir dir;
+    const auto file = dir.main("");
+    const auto d = dir.write("conf.d/a.yaml", "server: {port: 1}\nlogging: {}\nplugns: {}\n");
+    const std::string rule = "belongs in the main configuration file " + file.string() +
+                             "; conf.d files may only set plugins and plugin_path";
+    EXPECT_EQ(errors_of(file), (std::vector<std::string>{
+                                   d.string() + ":1:1: server: " + rule,
+                                   d.string() + ":2:1: logging: " + rule,
+                                   d.string() + ":3:1: plugns: unknown key; did you mean 'plugins'?",
+                               }));
+}
+
+TEST(OperatorConfig, ErrorsOfEveryFileAreReportedTogether) {
+    ConfigDir dir;
+    const auto file = dir.main("server: {port: [1\n");
+    const auto a = dir.write("conf.d/a.yaml", "plugins: {x: {mount: y}}\n");
+    const auto b = dir.write("conf.d/b.yaml", "plugins: [\n");
+    const auto errors = errors_of(file);
+    ASSERT_EQ(errors.size(), 3u);
+    EXPECT_EQ(errors[0].rfind(file.string() + ":2:1: ", 0), 0u) << errors[0];
+    EXPECT_EQ(errors[1], a.string() + ":1:22: plugins.x.mount: must start with '/'");
+    EXPECT_EQ(errors[2].rfind(b.string() + ":2:1: ", 0), 0u) << errors[2];
+}
+
+TEST(OperatorConfig, ConfDAloneWithEmptyMainFile) {
+    ConfigDir dir;
+    const auto file = dir.main("# everything is in conf.d\n");
+    dir.write("conf.d/hello.yaml", "plugins:\n  hello:\n");
+    const OperatorConfig c = load_operator_config(file);
+    ASSERT_EQ(c.plugins.size(), 1u);
+    EXPECT_EQ(c.plugins[0].name, "hello");
+}
+
+TEST(ParseByteSize, UnitsAndPlainBytes) {
+    EXPECT_EQ(parse_byte_size("4096"), 4096u);
+    EXPECT_EQ(parse_byte_size("0"), 0u);
+    EXPECT_EQ(parse_byte_size("10B"), 10u);
+    EXPECT_EQ(parse_byte_size("3KB"), 3000u);
+    EXPECT_EQ(parse_byte_size("10MB"), 10000000u);
+    EXPECT_EQ(parse_byte_size("2GB"), 2000000000u);
+    EXPECT_EQ(parse_byte_size("512KiB"), 524288u);
+    EXPECT_EQ(parse_byte_size("1MiB"), 1048576u);
+    EXPECT_EQ(parse_byte_size("4GiB"), 4294967296u);
+}
+
+TEST(ParseByteSize, Malformed) {
+    for (const char* bad : {"", "MiB", "1mib", "1kb", "1 MiB", " 1", "1.5MiB", "-1", "+1", "1TB", "1MiBs", "0x10"})
+        EXPECT_EQ(parse_byte_size(bad), std::nullopt) << bad;
+}
+
+TEST(ParseByteSize, Overflow) {
+    EXPECT_EQ(parse_byte_size("18446744073709551615"), std::numeric_limits<std::size_t>::max());
+    EXPECT_EQ(parse_byte_size("18446744073709551616"), std::nullopt);
+    EXPECT_EQ(parse_byte_size("17179869184GiB"), std::nullopt);  // 2^34 GiB = 2^64 bytes
+    EXPECT_EQ(parse_byte_size("17179869183GiB"), 17179869183ull * 1024 * 1024 * 1024);
+}
+
+TEST(ParseDuration, UnitsAndPlainSeconds) {
+    EXPECT_EQ(parse_duration("500ms"), 500ms);
+    EXPECT_EQ(parse_duration("10s"), 10s);
+    EXPECT_EQ(parse_duration("2m"), 2min);
+    EXPECT_EQ(parse_duration("1h"), 1h);
+    EXPECT_EQ(parse_duration("30"), 30s);
+    EXPECT_EQ(parse_duration("0"), 0ms);
+}
+
+TEST(ParseDuration, Malformed) {
+    for (const char* bad : {"", "s", "10x", "10S", "1.5s", "-1s", "10 s", "10min", "1d", "ms10"})
+        EXPECT_EQ(parse_duration(bad), std::nullopt) << bad;
+    EXPECT_EQ(parse_duration("99999999999999999999"), std::nullopt);
+    EXPECT_EQ(parse_duration("9223372036854775807s"), std::nullopt);
+    EXPECT_EQ(parse_duration("9223372036854775807ms"), std::chrono::milliseconds(9223372036854775807));
+}

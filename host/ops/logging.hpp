@@ -1,0 +1,17 @@
+// Host logging: one spdlog logger writing to stderr (journald picks it up
+// under systemd). Plugins log through the ABI and are tagged with their name.
+#pragma once
+
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+#include <trellis/abi.h>
+
+namespace trellis::ops {
+
+// Installs the default logger; `level` is one of trace, debug, info, warn, error, off.
+void init_logging(std::string_view level);
+
+spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept;
+
+}  // namespace trellis::ops

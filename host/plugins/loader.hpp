@@ -1,0 +1,59 @@
+// Loading one plugin library and checking it against the ABI and its own
+// manifest before any of its code other than the entry symbol runs.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/dll/shared_library.hpp>
+#include <trellis/abi.h>
+
+#include "config/manifest.hpp"
+#include "config/operator_config.hpp"
+#include "plugins/host_api.hpp"
+
+namespace trellis::plugins {
+
+// A refused plugin. The message names the file, the plugin and what to do.
+class PluginError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class LoadedPlugin {
+public:
+    LoadedPlugin() = default;
+    LoadedPlugin(const LoadedPlugin&) = delete;
+    LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+    // Runs the plugin's shutdown if init succeeded; the library is unmapped
+    // after that, when the last reference to this object is gone.
+    ~LoadedPlugin();
+
+    // Runs the plugin's init (once). Throws PluginError if it fails.
+    void init();
+
+    const std::string& name() const noexcept { return ctx.name; }
+
+    boost::dll::shared_library library;  // first member: destroyed last
+    const trellis_plugin_descriptor* descriptor = nullptr;
+    config::Manifest manifest;
+    std::vector<trellis_handler_fn> route_handlers;  // parallel to manifest.routes
+    trellis_plugin_ctx ctx;
+    bool initialized = false;
+};
+
+// Where plugin `name` lives: lib<name>.so in the first directory of
+// `search_path` that has it. Throws PluginError listing the directories.
+std::filesystem::path find_plugin(const std::string& name,
+                                  const std::vector<std::filesystem::path>& search_path);
+
+// Loads and checks a plugin: entry symbol, descriptor size, ABI version,
+// names, manifest, handler symbols, and the operator's settings against the
+// manifest's schema. Does not run init. Throws PluginError.
+std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry,
+                                          const std::filesystem::path& file);
+
+}  // namespace trellis::plugins

@@ -1,0 +1,166 @@
+/* FROZEN copy of the ABI 1.0 header as released. Never edit: the golden test
+ * plugin is compiled against it to prove every later host still loads 1.0. */
+/*
+ * trellis/abi.h -- the stable C ABI between the Trellis host and its plugins.
+ *
+ * ABI 1.0. This header is the whole contract: no C++ type crosses it.
+ *
+ * Rules (they are what keeps a plugin built today loadable by every 1.x host):
+ *
+ *  - A plugin exports exactly one well-known symbol, TRELLIS_ENTRY_SYMBOL, a
+ *    function returning a pointer to a constant trellis_plugin_descriptor.
+ *  - The host refuses a plugin whose abi_major differs from its own or whose
+ *    abi_minor is newer than its own, and never calls into a refused plugin.
+ *  - Structs only ever grow by appending fields. Every struct starts with
+ *    `struct_size`; a reader checks it before touching a field that a newer
+ *    minor version appended. Fields are never reordered or removed.
+ *  - Strings cross as trellis_str views (pointer + length, not NUL-terminated
+ *    unless stated). A view handed to the plugin is valid only for the
+ *    duration of the call that produced it, unless stated otherwise; the host
+ *    copies every view the plugin hands it. Whoever allocates frees.
+ *  - Exceptions never cross. Every function here returns normally.
+ *  - Request, response, call and plugin context are opaque handles.
+ *  - All host API functions may be called from any request thread, for the
+ *    call handle that thread was given; handles are not shared across threads.
+ */
+#ifndef TRELLIS_ABI_H
+#define TRELLIS_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRELLIS_ABI_MAJOR 1
+#define TRELLIS_ABI_MINOR 0
+
+/* Name of the one symbol every plugin exports (see trellis_plugin_entry_fn). */
+#define TRELLIS_ENTRY_SYMBOL "trellis_plugin_entry"
+
+#if defined(__GNUC__)
+#define TRELLIS_EXPORT __attribute__((visibility("default")))
+#else
+#define TRELLIS_EXPORT
+#endif
+
+/* A borrowed string view: `len` bytes at `ptr`, not necessarily NUL-terminated.
+ * ptr may be NULL only when len is 0. */
+typedef struct trellis_str {
+    const char* ptr;
+    size_t len;
+} trellis_str;
+
+/* Opaque handles. */
+typedef struct trellis_call trellis_call;             /* one request/response exchange */
+typedef struct trellis_plugin_ctx trellis_plugin_ctx; /* one loaded plugin instance */
+
+/* Result of a handler or of init. */
+typedef enum trellis_status {
+    TRELLIS_OK = 0,    /* the handler produced the response (or recorded an error) */
+    TRELLIS_ERROR = 1  /* the handler failed; unless it called fail(), the host answers 500 */
+} trellis_status;
+
+/* Log levels, from most to least verbose. */
+typedef enum trellis_log_level {
+    TRELLIS_LOG_TRACE = 0,
+    TRELLIS_LOG_DEBUG = 1,
+    TRELLIS_LOG_INFO = 2,
+    TRELLIS_LOG_WARN = 3,
+    TRELLIS_LOG_ERROR = 4
+} trellis_log_level;
+
+typedef struct trellis_host_api trellis_host_api;
+
+/* The signature of every request handler. The manifest names handlers by
+ * symbol; they must be exported with C linkage. `host` is valid for the life
+ * of the plugin; `call` only until the handler returns. */
+typedef trellis_status (*trellis_handler_fn)(const trellis_host_api* host, trellis_call* call);
+
+/* Optional lifecycle hooks. init runs once after the host accepted the plugin
+ * and validated its settings, before any request; returning TRELLIS_ERROR
+ * refuses the plugin (log why through host->log first). shutdown runs once
+ * when the plugin is unloaded, after its last request finished. */
+typedef trellis_status (*trellis_init_fn)(const trellis_host_api* host, trellis_plugin_ctx* plugin);
+typedef void (*trellis_shutdown_fn)(const trellis_host_api* host, trellis_plugin_ctx* plugin);
+
+/* What the entry symbol returns. Constant, owned by the plugin, valid as long
+ * as the library is loaded. */
+typedef struct trellis_plugin_descriptor {
+    size_t struct_size;      /* sizeof(trellis_plugin_descriptor) as the plugin was built */
+    uint32_t abi_major;      /* TRELLIS_ABI_MAJOR the plugin was built against */
+    uint32_t abi_minor;      /* TRELLIS_ABI_MINOR the plugin was built against */
+    const char* name;        /* NUL-terminated; must equal the manifest's `plugin:` */
+    const char* version;     /* NUL-terminated; must equal the manifest's `version:` */
+    trellis_str manifest;    /* the plugin manifest, YAML text */
+    trellis_init_fn init;         /* may be NULL */
+    trellis_shutdown_fn shutdown; /* may be NULL */
+} trellis_plugin_descriptor;
+
+typedef const trellis_plugin_descriptor* (*trellis_plugin_entry_fn)(void);
+
+/* The host's function table, handed to init, shutdown and every handler.
+ * Owned by the host, valid for the life of the plugin. Check struct_size
+ * before using a field appended after ABI 1.0. */
+struct trellis_host_api {
+    size_t struct_size;
+    uint32_t abi_major;
+    uint32_t abi_minor;
+
+    /* ---- request (views valid until the handler returns) ---- */
+
+    /* The method, upper case ("GET", "POST", ...). */
+    trellis_str (*request_method)(trellis_call* call);
+    /* The request path as sent, percent-encoded, without the query string. */
+    trellis_str (*request_path)(trellis_call* call);
+    /* A path parameter of the matched route template, percent-decoded.
+     * Returns 1 and sets *out when the template has it, 0 otherwise. */
+    int (*request_param)(trellis_call* call, trellis_str name, trellis_str* out);
+    /* A query string parameter (first occurrence), percent-decoded; a key
+     * without '=' has an empty value. Returns 1 when present, 0 otherwise. */
+    int (*request_query)(trellis_call* call, trellis_str name, trellis_str* out);
+    /* A request header, name matched case-insensitively. Returns 1 when present. */
+    int (*request_header)(trellis_call* call, trellis_str name, trellis_str* out);
+    /* The request body (may be empty). */
+    trellis_str (*request_body)(trellis_call* call);
+
+    /* ---- response (the host copies everything it is given) ---- */
+
+    /* Sets the status code (100..599; default 200). Returns 0 if out of range. */
+    int (*response_status)(trellis_call* call, int status);
+    /* Adds a header. Returns 0 and adds nothing if the name is not an HTTP
+     * token or the value holds CR, LF or NUL. Content-Length and Connection are
+     * the host's and are refused. Setting Content-Type replaces the default. */
+    int (*response_header)(trellis_call* call, trellis_str name, trellis_str value);
+    /* Replaces the response body. */
+    void (*response_body)(trellis_call* call, trellis_str body);
+
+    /* ---- errors ---- */
+
+    /* Records that the request failed with `status` (400..599) and a detail
+     * that is safe to show to the client. The host discards any response set
+     * so far and answers with its error chain (RFC 9457 problem+json by
+     * default). The handler should then return. */
+    void (*fail)(trellis_call* call, int status, trellis_str detail);
+
+    /* ---- plugin context, settings, logging ---- */
+
+    /* The plugin context of the plugin that owns the matched route. */
+    trellis_plugin_ctx* (*call_plugin)(trellis_call* call);
+    /* An operator setting, validated against the manifest's schema with
+     * defaults applied. Scalars come as their text ("120", "true", "abc");
+     * lists and maps as JSON. Returns 1 when set, 0 when unset. The view is
+     * valid for the life of the plugin. */
+    int (*setting)(trellis_plugin_ctx* plugin, trellis_str name, trellis_str* out);
+    /* Writes one line to the host log, tagged with the plugin's name. */
+    void (*log)(trellis_plugin_ctx* plugin, trellis_log_level level, trellis_str message);
+
+    /* ABI 1.1 and later append fields here. */
+};
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TRELLIS_ABI_H */
