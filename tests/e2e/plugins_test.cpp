@@ -1,0 +1,183 @@
+// Special plugins served for real: the golden C plugin built against the
+// frozen ABI 1.0 header, the clang/libc++ third-party plugin, mount prefixes,
+// disabled plugins and the same route under two mounts.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "fixture.hpp"
+
+namespace e2e {
+namespace {
+
+// ---- golden: plain C11 against tests/abi/v1.0/trellis/abi.h --------------
+
+class GoldenTest : public SharedHostTest<GoldenTest> {
+public:
+    static void SetUpTestSuite() { start("  golden: {mount: /, settings: {salutation: Bonjour}}\n"); }
+};
+
+TEST_F(GoldenTest, GoldenPluginAnswers) {
+    Response r = get(port(), "/golden/Ada?q=x%20y");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json") << r.dump();
+    EXPECT_EQ(r.header("X-Golden").value_or("<none>"), "1.0") << r.dump();
+    EXPECT_EQ(r.json(), (nlohmann::json{{"plugin", "golden"},
+                                        {"abi", "1.0"},
+                                        {"salutation", "Bonjour"},
+                                        {"name", "Ada"},
+                                        {"method", "GET"},
+                                        {"path", "/golden/Ada"},
+                                        {"query", "x y"}}));
+}
+
+TEST_F(GoldenTest, GoldenParameterDecodedPathRaw) {
+    Response r = get(port(), "/golden/J%C3%BCrgen");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    auto j = r.json();
+    EXPECT_EQ(j["name"], "J\xC3\xBCrgen");
+    EXPECT_EQ(j["path"], "/golden/J%C3%BCrgen") << "request_path is the path as sent";
+    EXPECT_TRUE(j["query"].is_null());
+}
+
+TEST_F(GoldenTest, GoldenEchoSetsStatusAndBody) {
+    std::string body = "plain text body\nwith two lines";
+    Response r = http(port(), "POST", "/golden/echo", {{"Content-Type", "text/plain"}}, body);
+    ASSERT_EQ(r.status, 201) << r.dump();
+    EXPECT_EQ(r.header("Content-Type").value_or(""), "text/plain; charset=utf-8") << r.dump();
+    EXPECT_EQ(r.body, body);
+}
+
+TEST_F(GoldenTest, GoldenStaticRouteBeatsParameter) {
+    // GET /golden/echo matches the template /golden/{name}: static segments
+    // win only for the methods they declare.
+    Response r = get(port(), "/golden/echo");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(r.json()["name"], "echo");
+}
+
+TEST_F(GoldenTest, GoldenInitLoggedThroughHost) {
+    EXPECT_TRUE(host().wait_for_log("golden ready (built against ABI 1.0)")) << host().err();
+}
+
+// ---- libcxx: a third-party project built with clang++ -stdlib=libc++ ------
+
+class LibcxxTest : public SharedHostTest<LibcxxTest> {
+public:
+    static void SetUpTestSuite() { start("  libcxx: {mount: /, settings: {prefix: clang}}\n"); }
+};
+
+TEST_F(LibcxxTest, LibcxxPluginAnswers) {
+    Response r = get(port(), "/cxx/hello/abca");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    auto j = r.json();
+    EXPECT_EQ(j["message"], "clang: hello abca");
+    EXPECT_EQ(j["stdlib"], "libc++");
+    EXPECT_EQ(j["letters"], (nlohmann::json{{"a", 2}, {"b", 1}, {"c", 1}}));
+}
+
+TEST_F(LibcxxTest, LibcxxHttpErrorBecomesProblem) {
+    Response r = get(port(), "/cxx/conflict");
+    ASSERT_TRUE(IsProblem(r, 409, "/cxx/conflict"));
+    EXPECT_EQ(r.json()["detail"], "libc++ plugin says conflict");
+}
+
+TEST_F(LibcxxTest, LibcxxExceptionIs500AndHostKeepsServing) {
+    Response r = get(port(), "/cxx/throw");
+    EXPECT_TRUE(IsProblem(r, 500, "/cxx/throw"));
+    EXPECT_EQ(get(port(), "/cxx/hello/x").status, 200);
+}
+
+std::string ldd(const fs::path& lib) {
+    std::string cmd = "ldd '" + lib.string() + "' 2>&1";
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), &::pclose);
+    std::string out;
+    if (!pipe) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
+    return out;
+}
+
+TEST(PluginLinkage, LibcxxPluginLinksLibcxxNotLibstdcxx) {
+    auto lib = test_plugin_dir() / "liblibcxx.so";
+    ASSERT_TRUE(fs::exists(lib)) << lib;
+    std::string deps = ldd(lib);
+    EXPECT_TRUE(Contains(deps, "libc++.so.1"));
+    EXPECT_TRUE(NotContains(deps, "libstdc++"));
+}
+
+TEST(PluginLinkage, GoldenPluginIsPlainC) {
+    auto lib = test_plugin_dir() / "libgolden.so";
+    ASSERT_TRUE(fs::exists(lib)) << lib;
+    std::string deps = ldd(lib);
+    EXPECT_TRUE(NotContains(deps, "libstdc++"));
+    EXPECT_TRUE(NotContains(deps, "libc++"));
+}
+
+// ---- mounts and disabled plugins ------------------------------------------
+
+class MountTest : public SharedHostTest<MountTest> {
+public:
+    static void SetUpTestSuite() {
+        start("  hello: {mount: /api}\n"
+              "  golden: {mount: /legacy/v1/}\n"
+              "  ghost: {enabled: false}\n"       // no libghost.so exists anywhere
+              "  abimajor: {enabled: false}\n");  // would be refused if it were loaded
+    }
+};
+
+TEST_F(MountTest, RoutesAnswerUnderTheMountPrefix) {
+    Response r = get(port(), "/api/hello/x");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(r.json(), (nlohmann::json{{"message", "Hello, x!"}})) << "default greeting from the manifest";
+    Response w = get(port(), "/api/hello");
+    ASSERT_EQ(w.status, 200) << w.dump();
+    EXPECT_EQ(w.json()["message"], "Hello, world!");
+    Response e = http(port(), "POST", "/api/echo", {}, std::string("{\"k\":1}"));
+    ASSERT_EQ(e.status, 200) << e.dump();
+    EXPECT_EQ(e.json()["k"], 1);
+}
+
+TEST_F(MountTest, UnprefixedPathsAre404) {
+    EXPECT_TRUE(IsProblem(get(port(), "/hello/x"), 404, "/hello/x", "Not Found"));
+    EXPECT_TRUE(IsProblem(get(port(), "/hello"), 404, "/hello", "Not Found"));
+    EXPECT_TRUE(IsProblem(get(port(), "/api"), 404, "/api", "Not Found"));
+}
+
+TEST_F(MountTest, TrailingSlashOnMountIsIgnored) {
+    Response r = get(port(), "/legacy/v1/golden/z");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(r.json()["salutation"], "Greetings") << "setting default from the golden manifest";
+    EXPECT_EQ(r.json()["path"], "/legacy/v1/golden/z");
+}
+
+TEST_F(MountTest, DisabledPluginsAreNotLoaded) {
+    // The host started although libghost.so does not exist and libabimajor.so
+    // would be refused: neither was loaded.
+    EXPECT_TRUE(NotContains(host().err(), std::string(kCanary)));
+    EXPECT_TRUE(NotContains(host().err(), "libabimajor.so"));
+    EXPECT_TRUE(IsProblem(get(port(), "/abimajor"), 404, "/abimajor"));
+}
+
+// ---- the same route under two mounts ---------------------------------------
+
+class TwoMountsTest : public SharedHostTest<TwoMountsTest> {
+public:
+    static void SetUpTestSuite() { start("  dupa: {mount: /a}\n  dupb: {mount: /b}\n"); }
+};
+
+TEST_F(TwoMountsTest, SameRouteUnderDifferentMountsBothAnswer) {
+    Response a = get(port(), "/a/same");
+    ASSERT_EQ(a.status, 200) << a.dump();
+    EXPECT_EQ(a.json()["plugin"], "dupa");
+    Response b = get(port(), "/b/same");
+    ASSERT_EQ(b.status, 200) << b.dump();
+    EXPECT_EQ(b.json()["plugin"], "dupb");
+    EXPECT_EQ(get(port(), "/a/dupa").json()["route"], "own");
+    EXPECT_EQ(get(port(), "/a/dupb").status, 404);
+    EXPECT_EQ(get(port(), "/same").status, 404);
+}
+
+}  // namespace
+}  // namespace e2e
