@@ -149,7 +149,11 @@ p99_ms() {
 }
 rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$1"; }
 
-echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before the runs: $load_before"
+if awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+    echo "bench: warning: the machine is busy (load ${load_before%% *}): absolute numbers will be low and noisy" >&2
+fi
 run_wrk bare "$bare_port" "$warmup" "$work/warmup-bare.txt"
 run_wrk trellis "$trellis_port" "$warmup" "$work/warmup-trellis.txt"
 
@@ -165,7 +169,6 @@ for round in $(seq "$rounds"); do
         if (( r > best_rps[$name] )); then best_rps[$name]=$r; best_p99[$name]=$p; fi
     done
 done
-echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- report
 echo
@@ -174,6 +177,7 @@ echo "  ${bare_cmd[*]}"
 echo "  ${trellis_cmd[*]}"
 echo "  wrk -t$wrk_threads -c$connections -d$duration --latency http://127.0.0.1:<port>$url_path"
 echo "Build: $build_dir ($build_type); $threads server threads each; $(nproc) cores shared with wrk;"
+echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "best of $rounds alternating rounds per server (highest req/s, with that run's p99)."
 echo
 printf '| %-28s | %9s | %8s |\n' server req/s "p99 (ms)"

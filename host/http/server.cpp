@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
@@ -55,39 +57,60 @@ private:
     std::string name_, value_;
 };
 
-void add_header(Http::ResponseWriter& response, std::string name, std::string value) {
-    response.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
-}
+// One answer to one request: headers, then exactly one send.
+class Reply {
+public:
+    Reply(Http::ResponseWriter& response, bool head) : response_(response), head_(head) {}
 
-// Sends status, Content-Type, body. A HEAD answer carries the headers of the
-// GET answer (Content-Length included) and no body.
-void send(Http::ResponseWriter& response, bool head, int status, std::string_view content_type,
-          std::string_view body) {
-    const auto code = static_cast<Http::Code>(status);
-    if (!content_type.empty()) response.setMime(Http::Mime::MediaType::fromString(std::string(content_type)));
-    if (head) {
-        // Pistache always writes "Content-Length: <bytes sent>", which for
-        // HEAD would be 0: write the response head ourselves instead.
+    void header(std::string name, std::string value) {
+        response_.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
+    }
+
+    // Sends status, Content-Type and body. A HEAD answer carries the headers
+    // of the GET answer (Content-Length included) and no body.
+    void send(int status, std::string_view content_type, std::string_view body) {
+        if (!content_type.empty())
+            response_.setMime(Http::Mime::MediaType::fromString(std::string(content_type)));
+        const bool close = closes_connection();
+        auto peer = response_.peer();
+        Async::Promise<ssize_t> sent = head_ ? send_head(status, body.size())
+                                             : response_.send(static_cast<Http::Code>(status), body.data(), body.size());
+        // Pistache 0.0.5 writes "Connection: close" but keeps the socket open:
+        // shut it down once the answer is written.
+        if (close && peer)
+            sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); }, Async::IgnoreException);
+    }
+
+    void problem(int status, std::string_view detail, std::string_view instance) {
+        send(status, kProblemContentType, problem_json(status, detail, instance));
+    }
+
+private:
+    bool closes_connection() const {
+        auto connection = response_.headers().tryGet<Http::Header::Connection>();
+        return connection && connection->control() == Http::ConnectionControl::Close;
+    }
+
+    // Pistache always writes "Content-Length: <bytes sent>", which for HEAD
+    // would be 0: write the response head ourselves instead.
+    Async::Promise<ssize_t> send_head(int status, std::size_t content_length) {
         std::ostringstream out;
         out << "HTTP/1.1 " << status << ' ' << reason_phrase(status) << "\r\n";
-        for (const auto& header : response.headers().list()) {
+        for (const auto& header : response_.headers().list()) {
             out << header->name() << ": ";
             header->write(out);
             out << "\r\n";
         }
-        out << "Content-Length: " << body.size() << "\r\n\r\n";
+        out << "Content-Length: " << content_length << "\r\n\r\n";
         std::string bytes = out.str();
         const auto size = bytes.size();
-        if (auto peer = response.peer()) peer->send(Pistache::RawBuffer(std::move(bytes), size));
-    } else {
-        response.send(code, body.data(), body.size());
+        if (auto peer = response_.peer()) return peer->send(Pistache::RawBuffer(std::move(bytes), size));
+        return Async::Promise<ssize_t>::rejected(std::runtime_error("peer gone"));
     }
-}
 
-void send_problem(Http::ResponseWriter& response, bool head, int status, std::string_view detail,
-                  std::string_view instance) {
-    send(response, head, status, kProblemContentType, problem_json(status, detail, instance));
-}
+    Http::ResponseWriter& response_;
+    bool head_;
+};
 
 class RequestHandler : public Http::Handler {
 public:
@@ -102,14 +125,14 @@ public:
 
         const std::string& path = request.resource();
         const std::string_view method = Http::methodString(request.method());
-        const bool head = request.method() == Http::Method::Head;
+        Reply reply(response, request.method() == Http::Method::Head);
         auto snapshot = state_->snapshot.load(std::memory_order_acquire);
 
         int status = 0;
         const plugins::RouteEntry* route = nullptr;
         if (request.body().size() > snapshot->server.max_request_bytes) {
             status = 413;
-            send_problem(response, head, status,
+            reply.problem(status,
                          "the request body exceeds the limit of " +
                              std::to_string(snapshot->server.max_request_bytes) + " bytes",
                          path);
@@ -118,17 +141,17 @@ public:
             switch (match.kind) {
                 case RouteMatch::Kind::NotFound:
                     status = 404;
-                    send_problem(response, head, status, "no route matches this path", path);
+                    reply.problem(status, "no route matches this path", path);
                     break;
                 case RouteMatch::Kind::MethodNotAllowed:
                     status = 405;
-                    add_header(response, "Allow", match.allow);
-                    send_problem(response, head, status,
+                    reply.header("Allow", match.allow);
+                    reply.problem(status,
                                  std::string(method) + " is not allowed here; allowed: " + match.allow, path);
                     break;
                 case RouteMatch::Kind::Found:
                     route = &snapshot->routes[match.target];
-                    status = dispatch(*route, request, response, method, path, head, match.params);
+                    status = dispatch(*route, request, reply, method, path, match.params);
                     break;
             }
         }
@@ -159,8 +182,8 @@ private:
     }
 
     // Runs the handler through the ABI and sends what it produced.
-    int dispatch(const plugins::RouteEntry& route, const Http::Request& request, Http::ResponseWriter& response,
-                 std::string_view method, const std::string& path, bool head,
+    int dispatch(const plugins::RouteEntry& route, const Http::Request& request, Reply& reply,
+                 std::string_view method, const std::string& path,
                  const std::vector<std::pair<std::string, std::string>>& params) const {
         trellis_call call{request, method, path, params, &route.plugin->ctx};
         trellis_status rc = TRELLIS_ERROR;
@@ -174,20 +197,20 @@ private:
         }
 
         if (call.fail_status != 0) {
-            send_problem(response, head, call.fail_status, call.fail_detail, path);
+            reply.problem(call.fail_status, call.fail_detail, path);
             return call.fail_status;
         }
         if (rc != TRELLIS_OK) {
             spdlog::error("{} {}: handler {}.{} (route {}) failed; answered 500", method, path,
                           route.plugin->name(), route.handler_symbol, route.pattern);
-            send_problem(response, head, 500, "the server failed to handle this request", path);
+            reply.problem(500, "the server failed to handle this request", path);
             return 500;
         }
-        for (auto& [name, value] : call.headers) add_header(response, std::move(name), std::move(value));
+        for (auto& [name, value] : call.headers) reply.header(std::move(name), std::move(value));
         const std::string_view content_type =
             call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
                                                               : std::string_view(call.content_type);
-        send(response, head, call.status, content_type, call.body);
+        reply.send(call.status, content_type, call.body);
         return call.status;
     }
 

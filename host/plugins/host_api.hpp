@@ -27,6 +27,10 @@ struct trellis_plugin_ctx {
 
 // One request/response exchange, alive for the duration of one handler call.
 struct trellis_call {
+    trellis_call(const Pistache::Http::Request& request_, std::string_view method_, std::string_view path_,
+                 const std::vector<std::pair<std::string, std::string>>& params_, trellis_plugin_ctx* plugin_)
+        : request(request_), method(method_), path(path_), params(params_), plugin(plugin_) {}
+
     const Pistache::Http::Request& request;
     std::string_view method;
     std::string_view path;

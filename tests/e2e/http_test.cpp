@@ -145,6 +145,16 @@ TEST_F(HelloTest, ConnectionCloseIsHonoured) {
     EXPECT_TRUE(c.closed_by_peer(3000)) << "the server kept the connection open after Connection: close";
 }
 
+TEST_F(HelloTest, Http10ClosesByDefault) {
+    // RFC 9112 9.3: an HTTP/1.0 request without "Connection: keep-alive" is
+    // answered and the connection closed.
+    Connection c(port());
+    c.send_raw("GET /hello HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    Response r = c.read_response();
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_TRUE(c.closed_by_peer(3000)) << "the server kept an HTTP/1.0 connection open";
+}
+
 TEST_F(HelloTest, BodyLargerThanLimitIs413Problem) {
     Connection c(port());
     c.send_raw(build_request("POST", "/echo", port(), {{"Content-Type", "application/json"}},

@@ -26,7 +26,7 @@ static const char manifest[] =
     "settings:\n"
     "  salutation: {type: string, default: Greetings}\n"
     "routes:\n"
-    "  - {method: GET,  path: /golden/{name}, handler: golden_name}\n"
+    "  - {method: GET,  path: \"/golden/{name}\", handler: golden_name}\n"
     "  - {method: POST, path: /golden/echo,   handler: golden_echo}\n";
 
 /* A growable byte buffer for building the JSON body. */
