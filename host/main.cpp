@@ -46,7 +46,13 @@ std::shared_ptr<const trellis::plugins::Snapshot> load(const Options& options, b
     try {
         return trellis::plugins::build_snapshot(config, dirs);
     } catch (const trellis::plugins::LoadError& e) {
-        for (const auto& problem : e.problems()) std::cerr << problem << "\n";
+        for (const auto& problem : e.problems()) {
+            if (for_check)
+                std::cerr << problem << "\n";
+            else
+                spdlog::error("{}", problem);
+        }
+        if (!for_check) spdlog::error("not serving: {} problem(s) above; `trellis check` shows the same", e.problems().size());
         return nullptr;
     }
 }

@@ -1,7 +1,12 @@
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <optional>
 #include <chrono>
+#include <mutex>
+#include <string>
 #include <sstream>
 #include <thread>
 
@@ -112,16 +117,120 @@ private:
     bool head_;
 };
 
+// A request the host refuses before it reaches a route: bad framing.
+struct FramingError {
+    int status;
+    std::string detail;
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// Checks a request's header block before Pistache's parser sees its body.
+// Pistache 0.0.5 reserves the declared Content-Length (or chunk size) before
+// any limit applies (upstream #1325) and answers a malformed length with a
+// 500 carrying exception text; this check answers 400/411/413 first.
+// Pistache discards pipelined requests anyway, so one header block per
+// request is all there is to track.
+class FramingGuard {
+public:
+    FramingGuard(std::size_t max_body, std::size_t max_head) : max_body_(max_body), max_head_(max_head) {}
+
+    // Feeds the next bytes of the connection; throws FramingError.
+    void feed(const char* data, std::size_t len) {
+        if (checked_) return;
+        const std::size_t room = max_head_ + 4 > head_.size() ? max_head_ + 4 - head_.size() : 0;
+        head_.append(data, std::min(len, room));
+        const auto end = head_.find("\r\n\r\n");
+        if (end == std::string::npos) {
+            if (head_.size() > max_head_) throw FramingError{431, "the request headers exceed " + std::to_string(max_head_) + " bytes"};
+            return;
+        }
+        checked_ = true;
+        check_headers(std::string_view(head_).substr(0, end));
+        head_.clear();
+    }
+    // The request was answered: the next bytes start a new one.
+    void next_request() {
+        checked_ = false;
+        head_.clear();
+    }
+
+private:
+    void check_headers(std::string_view head) const {
+        std::optional<std::string_view> length;
+        std::size_t pos = head.find("\r\n");
+        while (pos != std::string_view::npos) {
+            const std::size_t start = pos + 2;
+            pos = head.find("\r\n", start);
+            std::string_view line = head.substr(start, pos == std::string_view::npos ? head.npos : pos - start);
+            const auto colon = line.find(':');
+            if (colon == std::string_view::npos) continue;  // the parser rejects it
+            std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+            if (iequals(name, "Transfer-Encoding"))
+                throw FramingError{411, "chunked request bodies are not accepted; send Content-Length"};
+            if (!iequals(name, "Content-Length")) continue;
+            // RFC 9112 6.3: 1*DIGIT, and several lengths must agree.
+            if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string_view::npos)
+                throw FramingError{400, "invalid Content-Length"};
+            if (length && *length != value) throw FramingError{400, "conflicting Content-Length headers"};
+            length = value;
+            if (std::stoull(std::string(value)) > max_body_)
+                throw FramingError{413, "the request body exceeds the limit of " + std::to_string(max_body_) + " bytes"};
+        }
+    }
+
+    std::size_t max_body_, max_head_;
+    bool checked_ = false;
+    std::string head_;
+};
+
 class RequestHandler : public Http::Handler {
 public:
     HTTP_PROTOTYPE(RequestHandler)
 
     explicit RequestHandler(std::shared_ptr<Server::State> state) : state_(std::move(state)) {}
 
+    // Replaces Pistache's own input loop (same steps) so that framing errors
+    // and parser failures get problem+json instead of exception text, and so
+    // that HTTP/1.1 connections stay open unless the client says otherwise.
+    void onInput(const char* buffer, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+        auto parser = getParser(peer);
+        auto& request = parser->request;
+        auto guard = framing_guard(peer);
+        try {
+            guard->feed(buffer, len);
+            if (!parser->feed(buffer, len))
+                throw FramingError{431, "the request headers are too large"};
+            if (parser->parse() != Http::Private::State::Done) return;
+            Http::ResponseWriter response(request.version(), transport(), this, peer);
+            request.copyAddress(peer->address());
+            response.headers().add<Http::Header::Connection>(connection_control(request));
+            peer->setIdle(false);
+            onRequest(request, std::move(response));
+        } catch (const FramingError& e) {
+            refuse(peer, request.version(), e.status, e.detail);
+        } catch (const std::exception&) {
+            // Pistache's parser throws on malformed input: the client's fault.
+            refuse(peer, request.version(), 400, "malformed HTTP request");
+        }
+        parser->reset();
+        guard->next_request();
+    }
+
+    void onTimeout(const Http::Request& request, Http::ResponseWriter response) override {
+        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+        Reply(response, false).problem(408, "the request was not received in time", request.resource());
+    }
+
     void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
         InFlight guard(state_->in_flight);
         const auto started = Clock::now();
-        keep_alive_by_default(request, response);
 
         const std::string& path = request.resource();
         const std::string_view method = Http::methodString(request.method());
@@ -169,16 +278,28 @@ private:
     // Pistache 0.0.5 answers an HTTP/1.1 request that has no Connection
     // header with "Connection: close"; HTTP/1.1 means keep-alive unless said
     // otherwise (RFC 9112 9.3). While stopping, connections are closed.
-    void keep_alive_by_default(const Http::Request& request, Http::ResponseWriter& response) const {
-        auto& headers = response.headers();
-        if (state_->stopping.load(std::memory_order_relaxed)) {
-            headers.remove<Http::Header::Connection>();
-            headers.add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        } else if (request.version() == Http::Version::Http11 &&
-                   !request.headers().has<Http::Header::Connection>()) {
-            headers.remove<Http::Header::Connection>();
-            headers.add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-        }
+    Http::ConnectionControl connection_control(const Http::Request& request) const {
+        if (state_->stopping.load(std::memory_order_relaxed)) return Http::ConnectionControl::Close;
+        if (auto connection = request.headers().tryGet<Http::Header::Connection>()) return connection->control();
+        return request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
+                                                          : Http::ConnectionControl::Close;
+    }
+
+    std::shared_ptr<FramingGuard> framing_guard(const std::shared_ptr<Tcp::Peer>& peer) const {
+        static constexpr const char* kKey = "trellis.framing";
+        if (auto existing = peer->tryGetData(kKey)) return std::static_pointer_cast<FramingGuard>(existing);
+        auto guard = std::make_shared<FramingGuard>(state_->snapshot.load()->server.max_request_bytes, kHeaderAllowance);
+        peer->putData(kKey, guard);
+        return guard;
+    }
+
+    // Answers a request that never reached routing, and closes the
+    // connection: after bad framing, where the next request starts is unknown.
+    void refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, int status, const std::string& detail) {
+        Http::ResponseWriter response(version, transport(), this, peer);
+        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+        Reply(response, false).problem(status, detail, "");
+        spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, detail);
     }
 
     // Runs the handler through the ABI and sends what it produced.

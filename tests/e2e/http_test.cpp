@@ -165,6 +165,31 @@ TEST_F(HelloTest, BodyLargerThanLimitIs413Problem) {
     EXPECT_EQ(get(port(), "/hello").status, 200);
 }
 
+TEST_F(HelloTest, HugeDeclaredContentLengthIs413WithoutWaitingForBody) {
+    // Only the headers are sent: the limit must be enforced on the declared
+    // length, before reading (or reserving memory for) the body.
+    Connection c(port());
+    c.send_raw("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               "Content-Length: 999999999999\r\n\r\n{");
+    Response r = c.read_response(false, 5000);
+    EXPECT_TRUE(IsProblem(r, 413, "/echo"));
+    EXPECT_EQ(get(port(), "/hello").status, 200) << "the host must survive it";
+}
+
+TEST_F(HelloTest, InvalidContentLengthIs400) {
+    // RFC 9112 6.3: an invalid Content-Length is a 400; and no internal
+    // exception text may reach the client.
+    for (const char* length : {"-5", "18446744073709551616"}) {
+        Connection c(port());
+        c.send_raw(std::string("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ") + length +
+                   "\r\n\r\n{}");
+        Response r = c.read_response(false, 5000);
+        EXPECT_EQ(r.status, 400) << "Content-Length: " << length << "\n" << r.dump();
+        EXPECT_TRUE(NotContains(r.body, "basic_string")) << "Content-Length: " << length;
+    }
+    EXPECT_EQ(get(port(), "/hello").status, 200) << "the host must survive it";
+}
+
 TEST_F(HelloTest, BodyAtLimitIsAccepted) {
     std::string body = json_string_of_size(kLimit);
     Response r = http(port(), "POST", "/echo", {{"Content-Type", "application/json"}}, body);
