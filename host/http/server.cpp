@@ -121,6 +121,7 @@ private:
 struct FramingError {
     int status;
     std::string detail;
+    std::string instance;  // the request path, when the request line was read
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -146,7 +147,9 @@ public:
         head_.append(data, std::min(len, room));
         const auto end = head_.find("\r\n\r\n");
         if (end == std::string::npos) {
-            if (head_.size() > max_head_) throw FramingError{431, "the request headers exceed " + std::to_string(max_head_) + " bytes"};
+            if (head_.size() > max_head_)
+                throw FramingError{431, "the request headers exceed " + std::to_string(max_head_) + " bytes",
+                                   request_path(head_)};
             return;
         }
         checked_ = true;
@@ -160,8 +163,20 @@ public:
     }
 
 private:
+    // The path of "METHOD /path?query HTTP/1.1", for the problem's instance.
+    static std::string request_path(std::string_view head) {
+        auto line = head.substr(0, head.find("\r\n"));
+        auto start = line.find(' ');
+        if (start == std::string_view::npos) return {};
+        auto target = line.substr(start + 1);
+        return std::string(target.substr(0, std::min(target.find(' '), target.find('?'))));
+    }
+
     void check_headers(std::string_view head) const {
         std::optional<std::string_view> length;
+        const auto fail = [&](int status, std::string detail) {
+            throw FramingError{status, std::move(detail), request_path(head)};
+        };
         std::size_t pos = head.find("\r\n");
         while (pos != std::string_view::npos) {
             const std::size_t start = pos + 2;
@@ -173,15 +188,15 @@ private:
             while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
             while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
             if (iequals(name, "Transfer-Encoding"))
-                throw FramingError{411, "chunked request bodies are not accepted; send Content-Length"};
+                fail(411, "chunked request bodies are not accepted; send Content-Length");
             if (!iequals(name, "Content-Length")) continue;
             // RFC 9112 6.3: 1*DIGIT, and several lengths must agree.
             if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string_view::npos)
-                throw FramingError{400, "invalid Content-Length"};
-            if (length && *length != value) throw FramingError{400, "conflicting Content-Length headers"};
+                fail(400, "invalid Content-Length");
+            if (length && *length != value) fail(400, "conflicting Content-Length headers");
             length = value;
             if (std::stoull(std::string(value)) > max_body_)
-                throw FramingError{413, "the request body exceeds the limit of " + std::to_string(max_body_) + " bytes"};
+                fail(413, "the request body exceeds the limit of " + std::to_string(max_body_) + " bytes");
         }
     }
 
@@ -206,7 +221,7 @@ public:
         try {
             guard->feed(buffer, len);
             if (!parser->feed(buffer, len))
-                throw FramingError{431, "the request headers are too large"};
+                throw FramingError{431, "the request headers are too large", {}};
             if (parser->parse() != Http::Private::State::Done) return;
             Http::ResponseWriter response(request.version(), transport(), this, peer);
             request.copyAddress(peer->address());
@@ -214,10 +229,10 @@ public:
             peer->setIdle(false);
             onRequest(request, std::move(response));
         } catch (const FramingError& e) {
-            refuse(peer, request.version(), e.status, e.detail);
+            refuse(peer, request.version(), e.status, e.detail, e.instance);
         } catch (const std::exception&) {
             // Pistache's parser throws on malformed input: the client's fault.
-            refuse(peer, request.version(), 400, "malformed HTTP request");
+            refuse(peer, request.version(), 400, "malformed HTTP request", {});
         }
         parser->reset();
         guard->next_request();
@@ -295,10 +310,11 @@ private:
 
     // Answers a request that never reached routing, and closes the
     // connection: after bad framing, where the next request starts is unknown.
-    void refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, int status, const std::string& detail) {
+    void refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, int status, const std::string& detail,
+                const std::string& instance) {
         Http::ResponseWriter response(version, transport(), this, peer);
         response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        Reply(response, false).problem(status, detail, "");
+        Reply(response, false).problem(status, detail, instance);
         spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, detail);
     }
 
