@@ -190,6 +190,37 @@ TEST_F(HelloTest, InvalidContentLengthIs400) {
     EXPECT_EQ(get(port(), "/hello").status, 200) << "the host must survive it";
 }
 
+TEST_F(HelloTest, FramingRefusalsAreProblemsAndCloseTheConnection) {
+    // After bad framing the host cannot know where the next request starts:
+    // it answers problem+json and closes.
+    struct Case {
+        const char* extra_headers;
+        int status;
+    } cases[] = {
+        {"Content-Length: abc\r\n", 400},
+        {"Content-Length: 2\r\nContent-Length: 3\r\n", 400},
+        {"Transfer-Encoding: chunked\r\n", 411},
+    };
+    for (const auto& c : cases) {
+        Connection conn(port());
+        conn.send_raw(std::string("POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n") + c.extra_headers +
+                      "\r\n2\r\n{}\r\n0\r\n\r\n");
+        Response r = conn.read_response(false, 5000);
+        EXPECT_TRUE(IsProblem(r, c.status, "/echo")) << c.extra_headers;
+        EXPECT_EQ(r.header("Connection").value_or(""), "Close") << c.extra_headers;
+        EXPECT_TRUE(conn.closed_by_peer()) << c.extra_headers;
+    }
+    EXPECT_EQ(get(port(), "/hello").status, 200) << "the host must survive it";
+}
+
+TEST_F(HelloTest, OversizedHeadersAre431) {
+    Connection c(port());
+    c.send_raw("GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\n\r\n");
+    Response r = c.read_response(false, 5000);
+    EXPECT_TRUE(IsProblem(r, 431, "/hello"));
+    EXPECT_EQ(get(port(), "/hello").status, 200) << "the host must survive it";
+}
+
 TEST_F(HelloTest, BodyAtLimitIsAccepted) {
     std::string body = json_string_of_size(kLimit);
     Response r = http(port(), "POST", "/echo", {{"Content-Type", "application/json"}}, body);
