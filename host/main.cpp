@@ -42,6 +42,7 @@ std::shared_ptr<const trellis::plugins::Snapshot> load(const Options& options, b
     }
     // check stays quiet unless something is wrong; serve logs what it loads.
     trellis::ops::init_logging(for_check ? "warn" : config.logging.level);
+    if (!for_check && config.logging.access) trellis::ops::init_access_log(config.logging.access_json);
     std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(), options.plugin_dirs.end());
     try {
         return trellis::plugins::build_snapshot(config, dirs);

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 namespace trellis::config {
 
 namespace {
@@ -38,6 +40,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         }
     }
     return d[n][m];
+}
+
+nlohmann::json to_json(const YAML::Node& node) {
+    if (node.IsSequence()) {
+        auto array = nlohmann::json::array();
+        for (const auto& item : node) array.push_back(to_json(item));
+        return array;
+    }
+    if (node.IsMap()) {
+        auto object = nlohmann::json::object();
+        for (const auto& kv : node) object[kv.first.as<std::string>()] = to_json(kv.second);
+        return object;
+    }
+    if (!node.IsScalar()) return nullptr;
+    if (const auto i = integer_of(node)) return *i;
+    if (const auto b = bool_of(node)) return *b;
+    return node.Scalar();
 }
 
 }  // namespace
@@ -187,6 +206,15 @@ bool is_plugin_name(std::string_view name) {
                c == '-';
     });
 }
+
+bool is_c_identifier(std::string_view name) {
+    const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    return !name.empty() && alpha(name.front()) &&
+           std::all_of(name.begin(), name.end(), [&](char c) { return alpha(c) || digit(c); });
+}
+
+std::string json_text(const YAML::Node& node) { return to_json(node).dump(); }
 
 YAML::Node parse_yaml(std::string_view text, const std::string& file) {
     try {

@@ -91,6 +91,12 @@ std::optional<std::int64_t> parse_integer(std::string_view text); // "-12", "+5"
 std::optional<std::int64_t> integer_of(const YAML::Node& node);
 std::optional<bool> bool_of(const YAML::Node& node);              // true/false (True, TRUE)
 bool is_plugin_name(std::string_view name);                        // [A-Za-z0-9_-]+
+bool is_c_identifier(std::string_view name);                       // [A-Za-z_][A-Za-z0-9_]*
+
+// YAML to JSON text, for list and map settings and operator error bodies:
+// integers and booleans keep their type, null stays null, every other scalar
+// stays text exactly as it was written ("1.5" is not a float).
+std::string json_text(const YAML::Node& node);
 
 // Parses YAML text, turning yaml-cpp's parse exception into a ConfigError
 // with the file name and 1-based position.

@@ -6,8 +6,6 @@
 #include <cmath>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
 namespace trellis::config {
 
 namespace {
@@ -27,12 +25,15 @@ std::string_view type_name(SettingType type) {
     return "?";
 }
 
-bool is_c_identifier(std::string_view s) {
-    const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    return !s.empty() && alpha(s.front()) &&
-           std::all_of(s.begin(), s.end(), [&](char c) { return alpha(c) || digit(c); });
-}
+constexpr std::string_view kSymbolRule = "must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)";
+
+// Error kinds a plugin or operator may name instead of a status.
+struct ErrorKind {
+    std::string_view name;
+    int status;
+};
+constexpr ErrorKind kErrorKinds[] = {
+    {"validation", 422}, {"not_found", 404}, {"method_not_allowed", 405}, {"internal", 500}};
 
 // A number as YAML writes it: "12", "-0.5", "1e3"; not "inf", "0x10" or a quoted "12".
 std::optional<double> real_of(const YAML::Node& node) {
@@ -82,31 +83,12 @@ std::string value_problem(const SettingSpec& spec, const YAML::Node& value) {
     return "";
 }
 
-// YAML to JSON for list and map settings: integers and booleans keep their
-// type, everything else stays text, exactly as the operator wrote it.
-nlohmann::json to_json(const YAML::Node& node) {
-    if (node.IsSequence()) {
-        auto array = nlohmann::json::array();
-        for (const auto& item : node) array.push_back(to_json(item));
-        return array;
-    }
-    if (node.IsMap()) {
-        auto object = nlohmann::json::object();
-        for (const auto& kv : node) object[kv.first.as<std::string>()] = to_json(kv.second);
-        return object;
-    }
-    if (!node.IsScalar()) return nullptr;
-    if (const auto i = integer_of(node)) return *i;
-    if (const auto b = bool_of(node)) return *b;
-    return node.Scalar();
-}
-
 // The text a plugin receives for a setting's value.
 std::string setting_text(const SettingSpec& spec, const YAML::Node& value) {
     switch (spec.type) {
     case SettingType::List:
     case SettingType::Map:
-        return to_json(value).dump();
+        return json_text(value);
     case SettingType::Bool:
         return *bool_of(value) ? "true" : "false";  // "True" and "TRUE" become one spelling
     case SettingType::Int:
@@ -125,7 +107,7 @@ public:
             sink_.error(root, "", "a manifest must be a map (plugin, version, abi, ...)");
             sink_.throw_if_any();
         }
-        // One line per key: later issues add models, migrations, resources, errors, hooks here.
+        // One line per key: later issues add models, migrations and resources here.
         walk_map(root, "",
                  {
                      {"plugin", [&](const MapEntry& e) { parse_plugin(e); }, true},
@@ -134,6 +116,9 @@ public:
                      {"description", [&](const MapEntry& e) { parse_description(e); }},
                      {"settings", [&](const MapEntry& e) { parse_settings(e); }},
                      {"routes", [&](const MapEntry& e) { parse_routes(e); }},
+                     {"errors", [&](const MapEntry& e) { parse_errors(e); }},
+                     {"hooks", [&](const MapEntry& e) { parse_hooks(e); }},
+                     {"static", [&](const MapEntry& e) { parse_static(e); }},
                  },
                  sink_);
         sink_.throw_if_any();
@@ -336,7 +321,7 @@ private:
                           [&](const MapEntry& e) {
                               const std::string text = text_of(e);
                               if (!is_c_identifier(text))
-                                  fail(e, "must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)");
+                                  fail(e, std::string(kSymbolRule));
                               else
                                   route.handler = text;
                           },
@@ -348,11 +333,203 @@ private:
         }
     }
 
+    void parse_errors(const MapEntry& section) {
+        walk_error_map(section, sink_, "a handler symbol", [&](const StatusMatch& match, const MapEntry& e) {
+            if (!e.value.IsScalar() || !is_c_identifier(e.value.Scalar())) {
+                sink_.error(e.where(), e.path, std::string(kSymbolRule));
+                return;
+            }
+            ErrorHandlerSpec spec;
+            spec.match = match;
+            spec.handler = e.value.Scalar();
+            spec.line = e.key.Mark().line + 1;
+            spec.column = e.key.Mark().column + 1;
+            manifest_.errors.push_back(std::move(spec));
+        });
+    }
+
+    void parse_hooks(const MapEntry& section) {
+        const auto kind = [&](HookSpec::Kind k) { return [this, k](const MapEntry& e) { parse_hook_list(k, e); }; };
+        // walk_map visits keys as written, so hooks keep their declaration order.
+        walk_map(section.value, section.path,
+                 {
+                     {"before_request", kind(HookSpec::Kind::BeforeRequest)},
+                     {"after_request", kind(HookSpec::Kind::AfterRequest)},
+                     {"teardown", kind(HookSpec::Kind::Teardown)},
+                 },
+                 sink_);
+    }
+
+    // One {handler, scope} or a list of them.
+    void parse_hook_list(HookSpec::Kind kind, const MapEntry& e) {
+        if (e.value.IsMap()) {
+            parse_hook(kind, e.value, e.path);
+        } else if (e.value.IsSequence()) {
+            for (std::size_t i = 0; i < e.value.size(); ++i)
+                parse_hook(kind, e.value[i], e.path + "[" + std::to_string(i) + "]");
+        } else {
+            sink_.error(e.where(), e.path, "must be {handler, scope} or a list of them");
+        }
+    }
+
+    void parse_hook(HookSpec::Kind kind, const YAML::Node& item, const std::string& path) {
+        if (!item.IsMap()) {
+            sink_.error(item, path, "must be a map {handler, scope}");
+            return;
+        }
+        HookSpec hook;
+        hook.kind = kind;
+        hook.line = item.Mark().line + 1;
+        hook.column = item.Mark().column + 1;
+        bool ok = true;
+        walk_map(item, path,
+                 {
+                     {"handler",
+                      [&](const MapEntry& e) {
+                          if (e.value.IsScalar() && is_c_identifier(e.value.Scalar())) {
+                              hook.handler = e.value.Scalar();
+                              return;
+                          }
+                          sink_.error(e.where(), e.path, std::string(kSymbolRule));
+                          ok = false;
+                      },
+                      true},
+                     {"scope",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text == "plugin") {
+                              hook.scope = HookSpec::Scope::Plugin;
+                          } else if (text == "app") {
+                              hook.scope = HookSpec::Scope::App;
+                          } else {
+                              std::string message = "must be plugin (its own routes) or app (every route)";
+                              if (const auto hint = did_you_mean(text, {"plugin", "app"}); !hint.empty())
+                                  message += "; " + hint;
+                              sink_.error(e.where(), e.path, message);
+                              ok = false;
+                          }
+                      }},
+                 },
+                 sink_);
+        if (ok && !hook.handler.empty()) manifest_.hooks.push_back(std::move(hook));
+    }
+
+    void parse_static(const MapEntry& section) {
+        if (!section.value.IsMap()) {
+            sink_.error(section.where(), section.path, "must be a map such as {dir: public, path: /, spa: false}");
+            return;
+        }
+        StaticSpec spec;
+        spec.line = section.key.Mark().line + 1;
+        spec.column = section.key.Mark().column + 1;
+        bool ok = true;
+        const auto fail = [&](const MapEntry& e, const std::string& message) {
+            sink_.error(e.where(), e.path, message);
+            ok = false;
+        };
+        walk_map(section.value, section.path,
+                 {
+                     {"dir",
+                      [&](const MapEntry& e) {
+                          if (!e.value.IsScalar() || e.value.Scalar().empty())
+                              fail(e, "must be a non-empty directory path");
+                          else
+                              spec.dir = e.value.Scalar();
+                      },
+                      true},
+                     {"path",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text.empty() || text.front() != '/')
+                              fail(e, "must start with '/'");
+                          else if (text.size() > 1 && text.back() == '/')
+                              fail(e, "must not end with '/' (use \"/\" for the root)");
+                          else if (text.find_first_of("{}") != std::string::npos)
+                              fail(e, "must not contain '{' or '}' (static files take no parameters)");
+                          else
+                              spec.path = text;
+                      }},
+                     {"spa",
+                      [&](const MapEntry& e) {
+                          if (const auto spa = bool_of(e.value))
+                              spec.spa = *spa;
+                          else
+                              fail(e, "must be true or false");
+                      }},
+                 },
+                 sink_);
+        if (ok && !spec.dir.empty()) manifest_.static_files = std::move(spec);
+    }
+
     DiagnosticSink sink_;
     Manifest manifest_;
 };
 
 }  // namespace
+
+void walk_error_map(const MapEntry& section, DiagnosticSink& sink, std::string_view expected_value,
+                    const std::function<void(const StatusMatch&, const MapEntry&)>& parse) {
+    if (section.value.IsNull()) return;
+    if (!section.value.IsMap()) {
+        sink.error(section.where(), section.path,
+                   "must be a map from status (404, 4xx) or error kind (not_found) to " + std::string(expected_value));
+        return;
+    }
+    struct Seen {
+        StatusMatch match;
+        std::string key;
+        YAML::Mark mark;
+    };
+    std::vector<Seen> seen;
+    for (const auto& kv : section.value) {
+        const YAML::Node& key = kv.first;
+        if (!key.IsScalar()) {
+            sink.error(key, section.path, "keys must be plain names");
+            continue;
+        }
+        const std::string& name = key.Scalar();
+        const std::string path = join_key(section.path, name);
+
+        // A quoted "404" is accepted too: a key is a name, it cannot mean anything else.
+        std::optional<StatusMatch> match;
+        if (const auto status = parse_integer(name)) {
+            if (*status < 400 || *status > 599) {
+                sink.error(key, path, "must be a status from 400 to 599");
+                continue;
+            }
+            match = StatusMatch{static_cast<int>(*status), 0};
+        } else if (name == "4xx" || name == "5xx") {
+            match = StatusMatch{0, name[0] - '0'};
+        } else {
+            for (const auto& kind : kErrorKinds)
+                if (kind.name == name) match = StatusMatch{kind.status, 0};
+        }
+        if (!match) {
+            std::string message =
+                "must be a status from 400 to 599, 4xx, 5xx or one of validation, not_found, "
+                "method_not_allowed, internal";
+            std::vector<std::string_view> kinds;
+            for (const auto& kind : kErrorKinds) kinds.push_back(kind.name);
+            if (const auto hint = did_you_mean(name, kinds); !hint.empty()) message += "; " + hint;
+            sink.error(key, path, message);
+            continue;
+        }
+
+        const auto first = std::find_if(seen.begin(), seen.end(), [&](const Seen& s) {
+            return s.match.status == match->status && s.match.status_class == match->status_class;
+        });
+        if (first != seen.end()) {
+            const std::string where =
+                "line " + std::to_string(first->mark.line + 1) + ", column " + std::to_string(first->mark.column + 1);
+            sink.error(key, path,
+                       first->key == name ? "duplicate key; first set at " + where
+                                          : "means the same status as '" + first->key + "', first set at " + where);
+            continue;
+        }
+        seen.push_back(Seen{*match, name, key.Mark()});
+        parse(*match, MapEntry{key, kv.second, path});
+    }
+}
 
 Manifest parse_manifest(std::string_view yaml_text, const std::string& source) {
     return ManifestParser(source).parse(parse_yaml(yaml_text, source));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,43 @@ struct RouteSpec {
     int line = 0, column = 0;
 };
 
+// Which failed statuses an error handler (plugin or operator) answers: one
+// exact status, or a whole class (4xx / 5xx).
+struct StatusMatch {
+    int status = 0;        // 400..599, or 0 when `status_class` is used
+    int status_class = 0;  // 4 or 5 for "4xx"/"5xx", else 0
+    bool matches(int s) const noexcept { return status ? s == status : s / 100 == status_class; }
+};
+
+// Manifest `errors`: keys are a status (404), a class ("4xx", "5xx") or a
+// kind: validation (422), not_found (404), method_not_allowed (405),
+// internal (500). Values are handler symbols.
+struct ErrorHandlerSpec {
+    StatusMatch match;
+    std::string handler;
+    int line = 0, column = 0;
+};
+
+// Manifest `hooks`: before_request / after_request / teardown, each one
+// {handler, scope} or a list of them. scope: plugin (default) or app.
+struct HookSpec {
+    enum class Kind { BeforeRequest, AfterRequest, Teardown };
+    enum class Scope { Plugin, App };
+    Kind kind = Kind::BeforeRequest;
+    Scope scope = Scope::Plugin;
+    std::string handler;
+    int line = 0, column = 0;
+};
+
+// Manifest `static`: a directory the plugin ships, served under its mount.
+// `dir` is relative to "<folder of the .so>/<plugin name>/" (absolute allowed).
+struct StaticSpec {
+    std::string dir;
+    std::string path = "/";  // where under the mount the files appear
+    bool spa = false;        // unknown GET paths under `path` serve index.html
+    int line = 0, column = 0;
+};
+
 struct Manifest {
     std::string plugin;
     std::string version;
@@ -39,7 +77,19 @@ struct Manifest {
     std::string description;
     std::vector<SettingSpec> settings;
     std::vector<RouteSpec> routes;
+    std::vector<ErrorHandlerSpec> errors;
+    std::vector<HookSpec> hooks;  // in declaration order
+    std::optional<StaticSpec> static_files;
 };
+
+// Walks an `errors` map, the plugin's or the operator's (null counts as empty):
+// reads every key as a status (400..599), a class (4xx, 5xx) or a kind
+// (validation, not_found, method_not_allowed, internal), reports malformed
+// keys and keys that mean the same statuses as an earlier one, and calls
+// `parse` for every other entry. `section` is the entry of the map itself;
+// `expected_value` ends the message for a non-map section ("a handler symbol").
+void walk_error_map(const MapEntry& section, DiagnosticSink& sink, std::string_view expected_value,
+                    const std::function<void(const StatusMatch&, const MapEntry&)>& parse);
 
 // Parses and validates a manifest. `source` names it in diagnostics, e.g.
 // "/usr/lib/trellis/plugins/libnotes.so (embedded manifest)". Throws ConfigError.

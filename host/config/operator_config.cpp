@@ -103,6 +103,7 @@ public:
                          {"logging", [&](const MapEntry& e) { parse_logging(e, sink); }},
                          {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
+                         {"errors", [&](const MapEntry& e) { parse_errors(e, sink); }},
                      },
                      sink);
         }
@@ -160,6 +161,7 @@ private:
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
                          {"server", main_only},
                          {"logging", main_only},
+                         {"errors", main_only},
                      },
                      sink);
         }
@@ -169,7 +171,8 @@ private:
     static bool check_top_level(const YAML::Node& root, DiagnosticSink& sink) {
         if (root.IsNull()) return false;  // empty or only comments: all defaults
         if (!root.IsMap()) {
-            sink.error(root, "", "the top level must be a map of sections (server, logging, plugin_path, plugins)");
+            sink.error(root, "",
+                       "the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
             return false;
         }
         return true;
@@ -254,6 +257,25 @@ private:
                           if (e.value.IsScalar())
                               if (const auto hint = did_you_mean(e.value.Scalar(), levels); !hint.empty())
                                   message += "; " + hint;
+                          sink.error(e.where(), e.path, message);
+                      }},
+                     {"access",
+                      [&](const MapEntry& e) {
+                          if (const auto access = bool_of(e.value))
+                              config_.logging.access = *access;
+                          else
+                              sink.error(e.where(), e.path, "must be true or false");
+                      }},
+                     {"format",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text == "text" || text == "json") {
+                              config_.logging.access_json = text == "json";
+                              return;
+                          }
+                          std::string message = "must be text or json";
+                          if (const auto hint = did_you_mean(text, {"text", "json"}); !hint.empty())
+                              message += "; " + hint;
                           sink.error(e.where(), e.path, message);
                       }},
                  },
@@ -341,6 +363,88 @@ private:
                      sink);
             config_.plugins.push_back(std::move(plugin));
         }
+    }
+
+    // errors: {500: {json: {...}}, 503: {text: "..."}, 404: {handler: plugin.symbol}}
+    void parse_errors(const MapEntry& section, DiagnosticSink& sink) {
+        walk_error_map(section, sink, "a response", [&](const StatusMatch& match, const MapEntry& entry) {
+            if (!entry.value.IsMap()) {
+                sink.error(entry.where(), entry.path,
+                           "must be a map with one of json, text or handler, e.g. {json: {error: internal}}");
+                return;
+            }
+            AppErrorSpec spec;
+            spec.match = match;
+            spec.file = sink.file();
+            spec.line = entry.key.Mark().line + 1;
+            spec.column = entry.key.Mark().column + 1;
+            bool ok = true;
+            std::string first_name;  // the response chosen first: json, text or handler
+            const auto response = [&](AppErrorSpec::Kind kind, auto&& read) {
+                return [&, kind, read](const MapEntry& e) {
+                    if (!first_name.empty()) {
+                        sink.error(e.key, e.path,
+                                   "only one of json, text or handler may be given; '" + first_name +
+                                       "' is already set");
+                        ok = false;
+                        return;
+                    }
+                    first_name = e.key.Scalar();
+                    spec.kind = kind;
+                    if (!read(e)) ok = false;
+                };
+            };
+            walk_map(entry.value, entry.path,
+                     {
+                         {"json", response(AppErrorSpec::Kind::Json,
+                                           [&](const MapEntry& e) {
+                                               spec.body = json_text(e.value);
+                                               return true;
+                                           })},
+                         {"text", response(AppErrorSpec::Kind::Text,
+                                           [&](const MapEntry& e) {
+                                               if (!e.value.IsScalar()) {
+                                                   sink.error(e.where(), e.path, "must be a string");
+                                                   return false;
+                                               }
+                                               spec.body = e.value.Scalar();
+                                               return true;
+                                           })},
+                         {"handler", response(AppErrorSpec::Kind::Handler,
+                                              [&](const MapEntry& e) { return read_handler(e, spec, sink); })},
+                     },
+                     sink);
+            if (first_name.empty()) {
+                sink.error(entry.value, entry.path, "needs one of json, text or handler");
+                return;
+            }
+            if (ok) config_.errors.push_back(std::move(spec));
+        });
+    }
+
+    // "<plugin>.<symbol>": whether the plugin is enabled and exports the symbol
+    // is checked once plugins are loaded.
+    static bool read_handler(const MapEntry& e, AppErrorSpec& spec, DiagnosticSink& sink) {
+        const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+        const auto dot = text.find('.');
+        if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+            sink.error(e.where(), e.path, "must be <plugin>.<symbol>, e.g. hello.hello_not_found");
+            return false;
+        }
+        const std::string plugin = text.substr(0, dot), symbol = text.substr(dot + 1);
+        if (!is_plugin_name(plugin)) {
+            sink.error(e.where(), e.path,
+                       "plugin name '" + plugin + "' may contain only letters, digits, '_' and '-'");
+            return false;
+        }
+        if (!is_c_identifier(symbol)) {
+            sink.error(e.where(), e.path,
+                       "'" + symbol + "' must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)");
+            return false;
+        }
+        spec.plugin = plugin;
+        spec.handler = symbol;
+        return true;
     }
 
     fs::path base_dir_;

@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/diagnostics.hpp"
+#include "config/manifest.hpp"
 
 namespace trellis::config {
 
@@ -29,6 +30,23 @@ struct ServerConfig {
 
 struct LoggingConfig {
     std::string level = "info"; // trace, debug, info, warn, error, off
+    bool access = true;         // one access-log line per request (at info)
+    bool access_json = false;   // format: json (true) or text (false)
+};
+
+// Operator `errors`: what the application answers for a failed status when
+// the plugin under whose mount it failed has no handler for it.
+//   errors:
+//     500: {json: {error: internal error}}
+//     503: {text: "down for maintenance"}
+//     404: {handler: hello.hello_not_found}   # <plugin>.<exported symbol>
+struct AppErrorSpec {
+    StatusMatch match;
+    enum class Kind { Json, Text, Handler } kind = Kind::Json;
+    std::string body;            // Json: the serialized document; Text: the text
+    std::string plugin, handler; // Handler
+    std::string file;
+    int line = 0, column = 0;
 };
 
 struct PluginConfig {
@@ -46,6 +64,7 @@ struct OperatorConfig {
     LoggingConfig logging;
     std::vector<std::filesystem::path> plugin_path; // relative entries resolved against the file's folder
     std::vector<PluginConfig> plugins;            // in declaration order (hook order depends on it)
+    std::vector<AppErrorSpec> errors;
 };
 
 // Loads and validates `file` and then conf.d/*.yaml beside it (in name order;

@@ -11,13 +11,19 @@
 #include <thread>
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
+#include "http/pipeline.hpp"
 #include "http/problem.hpp"
+#include "http/text.hpp"
+#include "ops/logging.hpp"
 
 namespace trellis::http {
 
@@ -124,12 +130,6 @@ struct FramingError {
     std::string instance;  // the request path, when the request line was read
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
-}
-
 // Checks a request's header block before Pistache's parser sees its body.
 // Pistache 0.0.5 reserves the declared Content-Length (or chunk size) before
 // any limit applies (upstream #1325) and answers a malformed length with a
@@ -185,8 +185,7 @@ private:
             const auto colon = line.find(':');
             if (colon == std::string_view::npos) continue;  // the parser rejects it
             std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+            value = trim_ows(value);
             if (iequals(name, "Transfer-Encoding"))
                 fail(411, "chunked request bodies are not accepted; send Content-Length");
             if (!iequals(name, "Content-Length")) continue;
@@ -246,47 +245,23 @@ public:
     void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
         InFlight guard(state_->in_flight);
         const auto started = Clock::now();
-
-        const std::string& path = request.resource();
-        const std::string_view method = Http::methodString(request.method());
-        Reply reply(response, request.method() == Http::Method::Head);
         auto snapshot = state_->snapshot.load(std::memory_order_acquire);
 
-        int status = 0;
-        const plugins::RouteEntry* route = nullptr;
-        if (request.body().size() > snapshot->server.max_request_bytes) {
-            status = 413;
-            reply.problem(status,
-                         "the request body exceeds the limit of " +
-                             std::to_string(snapshot->server.max_request_bytes) + " bytes",
-                         path);
-        } else {
-            auto match = snapshot->router.match(method, path);
-            switch (match.kind) {
-                case RouteMatch::Kind::NotFound:
-                    status = 404;
-                    reply.problem(status, "no route matches this path", path);
-                    break;
-                case RouteMatch::Kind::MethodNotAllowed:
-                    status = 405;
-                    reply.header("Allow", match.allow);
-                    reply.problem(status,
-                                 std::string(method) + " is not allowed here; allowed: " + match.allow, path);
-                    break;
-                case RouteMatch::Kind::Found:
-                    route = &snapshot->routes[match.target];
-                    status = dispatch(*route, request, reply, method, path, match.params);
-                    break;
-            }
-        }
+        const std::string request_id = accept_or_make_request_id(request);
+        trellis_call call(request, Http::methodString(request.method()), request.resource(), request_id);
+        Pipeline pipeline(*snapshot, call);
+        pipeline.respond();
 
-        if (spdlog::should_log(spdlog::level::debug)) {
-            const auto micros =
-                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
-            spdlog::debug("{} {} -> {} ({}) {:.3f} ms", method, path, status,
-                          route ? route->plugin->name() + "." + route->handler_symbol : std::string("host"),
-                          micros / 1000.0);
-        }
+        Reply reply(response, request.method() == Http::Method::Head);
+        for (auto& [name, value] : call.headers) reply.header(std::move(name), std::move(value));
+        reply.header("X-Request-Id", request_id);
+        const std::string_view content_type =
+            call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
+                                                              : std::string_view(call.content_type);
+        reply.send(call.status, content_type, call.body);
+
+        pipeline.teardown();
+        if (snapshot->logging.access) access_log(*snapshot, call, pipeline, request, started);
     }
 
 private:
@@ -318,37 +293,50 @@ private:
         spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, detail);
     }
 
-    // Runs the handler through the ABI and sends what it produced.
-    int dispatch(const plugins::RouteEntry& route, const Http::Request& request, Reply& reply,
-                 std::string_view method, const std::string& path,
-                 const std::vector<std::pair<std::string, std::string>>& params) const {
-        trellis_call call{request, method, path, params, &route.plugin->ctx};
-        trellis_status rc = TRELLIS_ERROR;
-        try {
-            rc = route.handler(plugins::host_api(), &call);
-        } catch (...) {
-            // Only a plugin that bypasses the SDK can get here.
-            spdlog::error("{} {}: handler {}.{} let an exception escape the ABI", method, path,
-                          route.plugin->name(), route.handler_symbol);
-            rc = TRELLIS_ERROR;
+    // X-Request-Id from the client when it is sane (it ends up in logs and
+    // headers), else a fresh one: 16 hex digits, unique per process.
+    static std::string accept_or_make_request_id(const Http::Request& request) {
+        const auto& raw = request.headers().rawList();
+        if (auto it = raw.find("X-Request-Id"); it != raw.end()) {
+            std::string id = it->second.value();
+            const bool sane = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
+            });
+            if (sane) return id;
         }
+        static std::atomic<std::uint64_t> counter{0};
+        static const std::uint64_t seed =
+            std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) ^
+            (static_cast<std::uint64_t>(::getpid()) << 40);
+        // splitmix64 of a counter: unique, cheap, and not guessable in order.
+        std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (counter.fetch_add(1, std::memory_order_relaxed) + 1);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        char buf[17];
+        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
+        return buf;
+    }
 
-        if (call.fail_status != 0) {
-            reply.problem(call.fail_status, call.fail_detail, path);
-            return call.fail_status;
+    static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const Pipeline& pipeline,
+                           const Http::Request& request, Clock::time_point started) {
+        const double ms =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
+        const auto* owner = pipeline.owner();
+        const std::string_view plugin = owner ? std::string_view(owner->plugin->name()) : std::string_view("-");
+        const std::string_view route = call.route.empty() ? std::string_view("-") : call.route;
+        const std::string remote = request.address().host();
+        if (snapshot.logging.access_json) {
+            nlohmann::ordered_json line = {
+                {"remote", remote},       {"method", call.method}, {"path", call.path},
+                {"route", route},         {"plugin", plugin},      {"status", call.status},
+                {"bytes", call.body.size()}, {"duration_ms", ms},  {"request_id", call.request_id},
+            };
+            ops::access_logger().info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        } else {
+            ops::access_logger().info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", remote, call.method,
+                                      call.path, call.status, call.body.size(), ms, route, plugin, call.request_id);
         }
-        if (rc != TRELLIS_OK) {
-            spdlog::error("{} {}: handler {}.{} (route {}) failed; answered 500", method, path,
-                          route.plugin->name(), route.handler_symbol, route.pattern);
-            reply.problem(500, "the server failed to handle this request", path);
-            return 500;
-        }
-        for (auto& [name, value] : call.headers) reply.header(std::move(name), std::move(value));
-        const std::string_view content_type =
-            call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
-                                                              : std::string_view(call.content_type);
-        reply.send(call.status, content_type, call.body);
-        return call.status;
     }
 
     std::shared_ptr<Server::State> state_;

@@ -13,6 +13,21 @@ void init_logging(std::string_view level) {
     spdlog::set_default_logger(std::move(logger));
 }
 
+namespace {
+std::shared_ptr<spdlog::logger> g_access;
+}
+
+void init_access_log(bool json) {
+    g_access = spdlog::stderr_color_mt("access");
+    g_access->set_pattern(json ? "%v" : "%Y-%m-%d %H:%M:%S.%e %v");
+    g_access->set_level(spdlog::level::info);
+}
+
+spdlog::logger& access_logger() {
+    if (!g_access) init_access_log(false);
+    return *g_access;
+}
+
 spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept {
     switch (level) {
         case TRELLIS_LOG_TRACE: return spdlog::level::trace;

@@ -14,4 +14,9 @@ void init_logging(std::string_view level);
 
 spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept;
 
+// The access log: one line per request, on stderr beside the host log. In
+// JSON format a line is the JSON object alone, so a collector can parse it.
+spdlog::logger& access_logger();
+void init_access_log(bool json);
+
 }  // namespace trellis::ops

@@ -7,10 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "http/router.hpp"
+#include "http/text.hpp"
 #include "ops/logging.hpp"
 
 namespace trellis::plugins {
 namespace {
+
+using http::iequals;
 
 std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
 trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
@@ -18,12 +21,6 @@ trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
 // Hands out a view of `value` that lives as long as the call.
 trellis_str keep(trellis_call* call, std::string value) {
     return str(call->scratch.emplace_back(std::move(value)));
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 // RFC 9110 token characters: what a header name may contain.
@@ -39,7 +36,8 @@ trellis_str request_path(trellis_call* call) { return str(call->path); }
 trellis_str request_body(trellis_call* call) { return str(call->request.body()); }
 
 int request_param(trellis_call* call, trellis_str name, trellis_str* out) {
-    for (const auto& [key, value] : call->params) {
+    if (!call->params) return 0;
+    for (const auto& [key, value] : *call->params) {
         if (key == view(name)) {
             *out = str(value);
             return 1;
@@ -106,6 +104,7 @@ void fail(trellis_call* call, int status, trellis_str detail) {
 
 trellis_plugin_ctx* call_plugin(trellis_call* call) { return call->plugin; }
 
+
 int setting(trellis_plugin_ctx* plugin, trellis_str name, trellis_str* out) {
     auto it = plugin->settings.find(view(name));
     if (it == plugin->settings.end()) return 0;
@@ -115,6 +114,50 @@ int setting(trellis_plugin_ctx* plugin, trellis_str name, trellis_str* out) {
 
 void log(trellis_plugin_ctx* plugin, trellis_log_level level, trellis_str message) {
     spdlog::log(ops::to_spdlog(level), "[{}] {}", plugin ? plugin->name : "?", view(message));
+}
+
+// ---- ABI 1.1 ----
+
+trellis_str request_id(trellis_call* call) { return str(call->request_id); }
+trellis_str request_route(trellis_call* call) { return str(call->route); }
+
+void call_log(trellis_call* call, trellis_log_level level, trellis_str message) {
+    spdlog::log(ops::to_spdlog(level), "[{}] {} (request {})", call->plugin ? call->plugin->name : "?",
+                view(message), call->request_id);
+}
+
+int response_get_status(trellis_call* call) { return call->status; }
+
+int response_get_header(trellis_call* call, trellis_str name, trellis_str* out) {
+    if (iequals(view(name), "Content-Type")) {
+        if (call->content_type.empty()) return 0;
+        *out = str(call->content_type);
+        return 1;
+    }
+    for (const auto& [key, value] : call->headers) {
+        if (iequals(key, view(name))) {
+            *out = str(value);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int response_remove_header(trellis_call* call, trellis_str name) {
+    if (iequals(view(name), "Content-Type")) {
+        const int had = call->content_type.empty() ? 0 : 1;
+        call->content_type.clear();
+        return had;
+    }
+    const auto before = call->headers.size();
+    std::erase_if(call->headers, [&](const auto& h) { return iequals(h.first, view(name)); });
+    return static_cast<int>(before - call->headers.size());
+}
+
+int error_status(trellis_call* call, trellis_str* detail) {
+    if (call->error_status == 0) return 0;
+    if (detail) *detail = str(call->error_detail);
+    return call->error_status;
 }
 
 // noexcept wrappers: a host-side failure (say, out of memory) must never
@@ -152,6 +195,13 @@ const trellis_host_api table = {
     guarded<call_plugin>,
     guarded<setting>,
     guarded<log>,
+    guarded<request_id>,
+    guarded<request_route>,
+    guarded<call_log>,
+    guarded<response_get_status>,
+    guarded<response_get_header>,
+    guarded<response_remove_header>,
+    guarded<error_status>,
 };
 
 }  // namespace

@@ -25,18 +25,23 @@ struct trellis_plugin_ctx {
     std::map<std::string, std::string, std::less<>> settings; // validated, defaults applied
 };
 
-// One request/response exchange, alive for the duration of one handler call.
+// One request/response exchange, alive from the request's arrival until
+// its teardown hooks ran. Hooks, the route handler and error handlers all
+// see the same call; `plugin` is whichever plugin's code runs now.
 struct trellis_call {
     trellis_call(const Pistache::Http::Request& request_, std::string_view method_, std::string_view path_,
-                 const std::vector<std::pair<std::string, std::string>>& params_, trellis_plugin_ctx* plugin_)
-        : request(request_), method(method_), path(path_), params(params_), plugin(plugin_) {}
+                 std::string_view request_id_)
+        : request(request_), method(method_), path(path_), request_id(request_id_) {}
 
     const Pistache::Http::Request& request;
     std::string_view method;
     std::string_view path;
-    const std::vector<std::pair<std::string, std::string>>& params;
-    trellis_plugin_ctx* plugin;
+    std::string_view request_id;
+    std::string_view route;  // matched template; empty until (unless) a route matched
+    const std::vector<std::pair<std::string, std::string>>* params = nullptr;
+    trellis_plugin_ctx* plugin = nullptr;
 
+    // The response being built.
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers; // except Content-Type
     std::string content_type;  // empty: text/plain when there is a body
@@ -45,13 +50,24 @@ struct trellis_call {
     int fail_status = 0;     // set by fail(): the host answers through its error chain
     std::string fail_detail;
 
+    int error_status = 0;    // while an error handler runs: the status it answers
+    std::string error_detail;
+
     // Owns strings the host decoded or copied for views it handed out.
     std::deque<std::string> scratch;
+
+    // Clears the response (status back to `new_status`), keeping nothing.
+    void reset_response(int new_status) {
+        status = new_status;
+        headers.clear();
+        content_type.clear();
+        body.clear();
+    }
 };
 
 namespace trellis::plugins {
 
-// The host API table (ABI 1.0 fields), the same for every plugin.
+// The host API table, the same for every plugin.
 const trellis_host_api* host_api() noexcept;
 
 }  // namespace trellis::plugins

@@ -39,6 +39,15 @@ void LoadedPlugin::init() {
     initialized = true;
 }
 
+const LoadedPlugin::ErrorHandler* LoadedPlugin::error_handler_for(int status) const noexcept {
+    const ErrorHandler* by_class = nullptr;
+    for (const auto& handler : error_handlers) {
+        if (handler.spec.match.status == status) return &handler;
+        if (!by_class && handler.spec.match.status == 0 && handler.spec.match.matches(status)) by_class = &handler;
+    }
+    return by_class;
+}
+
 fs::path find_plugin(const std::string& name, const std::vector<fs::path>& search_path) {
     const std::string filename = "lib" + name + ".so";
     std::string searched;
@@ -111,16 +120,24 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
     // Resolve every handler now: a missing symbol refuses the plugin at load,
     // not with a 500 at the first request.
     std::ostringstream missing;
+    const auto resolve = [&](const std::string& symbol, const std::string& key_path, int line,
+                             int column) -> trellis_handler_fn {
+        if (!plugin->library.has(symbol)) {
+            missing << "\n  " << source << ":" << line << ":" << column << ": " << key_path << ": symbol '" << symbol
+                    << "' is not exported by the library (define it with TRELLIS_HANDLER)";
+            return nullptr;
+        }
+        return &plugin->library.get<trellis_status(const trellis_host_api*, trellis_call*)>(symbol);
+    };
     for (std::size_t i = 0; i < manifest.routes.size(); ++i) {
         const auto& route = manifest.routes[i];
-        if (!plugin->library.has(route.handler)) {
-            missing << "\n  " << source << ":" << route.line << ":" << route.column << ": routes[" << i
-                    << "].handler: symbol '" << route.handler << "' is not exported by the library"
-                    << " (define it with TRELLIS_HANDLER)";
-            continue;
-        }
-        plugin->route_handlers.push_back(&plugin->library.get<trellis_status(const trellis_host_api*, trellis_call*)>(route.handler));
+        plugin->route_handlers.push_back(
+            resolve(route.handler, "routes[" + std::to_string(i) + "].handler", route.line, route.column));
     }
+    for (const auto& hook : manifest.hooks)
+        plugin->hooks.push_back({hook, resolve(hook.handler, "hooks", hook.line, hook.column)});
+    for (const auto& handler : manifest.errors)
+        plugin->error_handlers.push_back({handler, resolve(handler.handler, "errors", handler.line, handler.column)});
     if (!missing.str().empty()) refuse(file, name, "handlers missing:" + missing.str());
 
     config::DiagnosticSink sink(entry.file);

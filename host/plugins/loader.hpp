@@ -41,6 +41,20 @@ public:
     const trellis_plugin_descriptor* descriptor = nullptr;
     config::Manifest manifest;
     std::vector<trellis_handler_fn> route_handlers;  // parallel to manifest.routes
+
+    struct Hook {
+        config::HookSpec spec;
+        trellis_handler_fn fn;
+    };
+    std::vector<Hook> hooks;  // manifest order
+
+    struct ErrorHandler {
+        config::ErrorHandlerSpec spec;
+        trellis_handler_fn fn;
+    };
+    std::vector<ErrorHandler> error_handlers;
+    // The handler for a failed status: an exact status wins over a class.
+    const ErrorHandler* error_handler_for(int status) const noexcept;
     trellis_plugin_ctx ctx;
     bool initialized = false;
 };

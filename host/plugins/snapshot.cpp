@@ -1,5 +1,7 @@
 #include "plugins/snapshot.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace trellis::plugins {
@@ -30,7 +32,54 @@ std::string route_shape(std::string_view pattern) {
     return shape;
 }
 
+// Operator `errors` that name a handler need that plugin loaded and the symbol exported.
+void bind_app_errors(const config::OperatorConfig& config, Snapshot& snapshot, std::vector<std::string>& problems) {
+    for (const auto& spec : config.errors) {
+        AppError error{spec, {}};
+        if (spec.kind == config::AppErrorSpec::Kind::Handler) {
+            const std::string where = spec.file + ":" + std::to_string(spec.line) + ":" + std::to_string(spec.column) +
+                                      ": errors: handler " + spec.plugin + "." + spec.handler;
+            auto it = std::find_if(snapshot.plugins.begin(), snapshot.plugins.end(),
+                                   [&](const auto& p) { return p->name() == spec.plugin; });
+            if (it == snapshot.plugins.end()) {
+                problems.push_back(where + ": plugin '" + spec.plugin + "' is not loaded (enable it under plugins)");
+                continue;
+            }
+            if (!(*it)->library.has(spec.handler)) {
+                problems.push_back(where + ": symbol '" + spec.handler + "' is not exported by " +
+                                   (*it)->ctx.file.string());
+                continue;
+            }
+            error.handler = {it->get(),
+                             &(*it)->library.get<trellis_status(const trellis_host_api*, trellis_call*)>(spec.handler),
+                             spec.handler};
+        }
+        snapshot.app_errors.push_back(std::move(error));
+    }
+}
+
 }  // namespace
+
+bool Mount::contains(std::string_view path) const noexcept {
+    if (prefix == "/") return true;
+    return path.substr(0, prefix.size()) == prefix && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+const Mount* Snapshot::owner_of(std::string_view path) const noexcept {
+    const Mount* best = nullptr;
+    for (const auto& mount : mounts)
+        if (mount.contains(path) && (!best || mount.prefix.size() > best->prefix.size())) best = &mount;
+    return best;
+}
+
+const AppError* Snapshot::app_error_for(int status) const noexcept {
+    const AppError* by_class = nullptr;
+    for (const auto& error : app_errors) {
+        if (error.spec.match.status == status) return &error;
+        if (!by_class && error.spec.match.status == 0 && error.spec.match.matches(status)) by_class = &error;
+    }
+    return by_class;
+}
 
 LoadError::LoadError(std::vector<std::string> problems)
     : std::runtime_error(join_lines(problems)), problems_(std::move(problems)) {}
@@ -40,6 +89,10 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->server = config.server;
     std::vector<std::string> problems;
+
+    snapshot->logging = config.logging;
+    // Routes point at their mount: no reallocation once they do.
+    snapshot->mounts.reserve(config.plugins.size());
 
     std::vector<std::filesystem::path> search = extra_plugin_dirs;
     search.insert(search.end(), config.plugin_path.begin(), config.plugin_path.end());
@@ -57,9 +110,30 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             continue;
         }
 
+        Mount& mount = snapshot->mounts.emplace_back(Mount{plugin.get(), entry.mount, {}, nullptr, {}});
+        if (const auto& spec = plugin->manifest.static_files) {
+            // Relative to "<folder of the .so>/<plugin name>/": a package ships both side by side.
+            std::filesystem::path dir = spec->dir;
+            if (dir.is_relative()) dir = plugin->ctx.file.parent_path() / entry.name / dir;
+            try {
+                mount.site = std::make_shared<http::StaticSite>(dir, spec->spa);
+                mount.site_prefix = http::join_mount(entry.mount, spec->path);
+                spdlog::info("plugin {}: static files from {} at {}{}", entry.name, mount.site->root().string(),
+                             mount.site_prefix, spec->spa ? " (single-page app)" : "");
+            } catch (const std::exception& e) {
+                problems.push_back(plugin->ctx.file.string() + ": plugin '" + entry.name + "' refused: static: " +
+                                   e.what());
+            }
+        }
+        for (const auto& hook : plugin->hooks) {
+            BoundHandler bound{plugin.get(), hook.fn, hook.spec.handler};
+            auto& lists = hook.spec.scope == config::HookSpec::Scope::App ? snapshot->app_hooks : mount.own_hooks;
+            lists[hook_index(hook.spec.kind)].push_back(std::move(bound));
+        }
+
         const auto& routes = plugin->manifest.routes;
         for (std::size_t i = 0; i < routes.size(); ++i) {
-            RouteEntry route{plugin.get(), plugin->route_handlers[i], routes[i].method,
+            RouteEntry route{plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
                              http::join_mount(entry.mount, routes[i].path), routes[i].handler};
             try {
                 snapshot->router.add(route.method, route.pattern, static_cast<std::uint32_t>(snapshot->routes.size()));
@@ -86,6 +160,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
                      plugin->descriptor->abi_minor, routes.size(), entry.mount);
         snapshot->plugins.push_back(std::move(plugin));
     }
+    bind_app_errors(config, *snapshot, problems);
     if (!problems.empty()) throw LoadError(std::move(problems));
 
     // init only once everything was accepted: a refused snapshot runs no plugin code.

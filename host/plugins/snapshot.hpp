@@ -4,6 +4,7 @@
 // still uses it.
 #pragma once
 
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -12,12 +13,43 @@
 
 #include "config/operator_config.hpp"
 #include "http/router.hpp"
+#include "http/static_files.hpp"
 #include "plugins/loader.hpp"
 
 namespace trellis::plugins {
 
+// A hook or error handler bound to the plugin that exports it.
+struct BoundHandler {
+    LoadedPlugin* plugin = nullptr;
+    trellis_handler_fn fn = nullptr;
+    std::string symbol;  // for logs
+};
+
+using HookKind = config::HookSpec::Kind;
+inline constexpr std::size_t kHookKinds = 3;  // before_request, after_request, teardown
+using HookLists = std::array<std::vector<BoundHandler>, kHookKinds>;
+inline std::size_t hook_index(HookKind kind) noexcept { return static_cast<std::size_t>(kind); }
+
+// One enabled plugin where the operator mounted it.
+struct Mount {
+    LoadedPlugin* plugin;
+    std::string prefix;      // "/" or "/api/notes"
+    HookLists own_hooks;     // scope: plugin
+    std::shared_ptr<const http::StaticSite> site;  // the plugin's `static` directory, if any
+    std::string site_prefix;                       // where the site appears: mount + static.path
+    // True when `path` is under this mount ("/api/notes" and "/api/notes/..." are).
+    bool contains(std::string_view path) const noexcept;
+};
+
+// An operator `errors` entry, resolved.
+struct AppError {
+    config::AppErrorSpec spec;
+    BoundHandler handler;  // Kind::Handler only
+};
+
 struct RouteEntry {
     LoadedPlugin* plugin;
+    const Mount* mount;
     trellis_handler_fn handler;
     std::string method;
     std::string pattern;         // mount + manifest path
@@ -26,9 +58,18 @@ struct RouteEntry {
 
 struct Snapshot {
     std::vector<std::shared_ptr<LoadedPlugin>> plugins;  // first member: destroyed last
+    std::vector<Mount> mounts;                           // configuration order
     std::vector<RouteEntry> routes;                      // Router targets index this
     http::Router router;
+    HookLists app_hooks;                                 // scope: app, configuration order
+    std::vector<AppError> app_errors;
     config::ServerConfig server;
+    config::LoggingConfig logging;
+
+    // The mount that owns a path no route matched: the longest prefix.
+    const Mount* owner_of(std::string_view path) const noexcept;
+    // The operator's answer for a failed status: exact status before class.
+    const AppError* app_error_for(int status) const noexcept;
 };
 
 // Every reason the snapshot could not be built, one per entry.

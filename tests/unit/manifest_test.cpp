@@ -250,6 +250,242 @@ TEST(Manifest, AllProblemsAreReportedAtOnce) {
     EXPECT_EQ(errors.size(), 6u);  // plugin, abi, type, path, handler, version
 }
 
+TEST(ManifestErrors, StatusClassAndKindKeys) {
+    const Manifest m = parse_manifest(kHead + R"(errors:
+  404: on_404
+  "418": on_teapot
+  4xx: on_client
+  5xx: on_server
+  validation: on_validation
+  method_not_allowed: on_405
+  internal: on_internal
+)",
+                                      kSource);
+    ASSERT_EQ(m.errors.size(), 7u);  // declaration order
+    EXPECT_EQ(m.errors[0].match.status, 404);
+    EXPECT_EQ(m.errors[0].match.status_class, 0);
+    EXPECT_EQ(m.errors[0].handler, "on_404");
+    EXPECT_EQ(m.errors[0].line, 5);
+    EXPECT_EQ(m.errors[0].column, 3);
+    EXPECT_EQ(m.errors[1].match.status, 418);  // a quoted status is still a status
+    EXPECT_EQ(m.errors[1].handler, "on_teapot");
+    EXPECT_EQ(m.errors[2].match.status, 0);
+    EXPECT_EQ(m.errors[2].match.status_class, 4);
+    EXPECT_TRUE(m.errors[2].match.matches(404));
+    EXPECT_TRUE(m.errors[2].match.matches(499));
+    EXPECT_FALSE(m.errors[2].match.matches(500));
+    EXPECT_EQ(m.errors[3].match.status_class, 5);
+    EXPECT_TRUE(m.errors[3].match.matches(503));
+    EXPECT_EQ(m.errors[4].match.status, 422);
+    EXPECT_EQ(m.errors[4].match.status_class, 0);
+    EXPECT_EQ(m.errors[5].match.status, 405);
+    EXPECT_EQ(m.errors[6].match.status, 500);
+    EXPECT_EQ(m.errors[6].handler, "on_internal");
+    EXPECT_EQ(m.errors[6].line, 11);
+    EXPECT_EQ(m.errors[6].column, 3);
+
+    const Manifest nf = parse_manifest(kHead + "errors: {not_found: nf}\n", kSource);
+    ASSERT_EQ(nf.errors.size(), 1u);
+    EXPECT_EQ(nf.errors[0].match.status, 404);
+    EXPECT_TRUE(nf.errors[0].match.matches(404));
+    EXPECT_FALSE(nf.errors[0].match.matches(405));
+    EXPECT_EQ(nf.errors[0].line, 4);
+    EXPECT_EQ(nf.errors[0].column, 10);
+
+    // Bounds of the range; an empty section declares nothing.
+    EXPECT_EQ(parse_manifest(kHead + "errors: {400: a, 599: b}\n", kSource).errors.size(), 2u);
+    EXPECT_TRUE(parse_manifest(kHead + "errors:\n", kSource).errors.empty());
+}
+
+TEST(ManifestErrors, BadKeys) {
+    const auto errors = [](const std::string& body) { return only_error(kHead + "errors:\n  " + body + "\n"); };
+    const std::string expected = "must be a status from 400 to 599, 4xx, 5xx or one of validation, not_found, "
+                                 "method_not_allowed, internal";
+    EXPECT_EQ(errors("notfound: h"), "M:5:3: errors.notfound: " + expected + "; did you mean 'not_found'?");
+    EXPECT_EQ(errors("internel: h"), "M:5:3: errors.internel: " + expected + "; did you mean 'internal'?");
+    EXPECT_EQ(errors("validaton: h"), "M:5:3: errors.validaton: " + expected + "; did you mean 'validation'?");
+    EXPECT_EQ(errors("method_not_alowed: h"),
+              "M:5:3: errors.method_not_alowed: " + expected + "; did you mean 'method_not_allowed'?");
+    EXPECT_EQ(errors("server_error: h"), "M:5:3: errors.server_error: " + expected);
+    EXPECT_EQ(errors("3xx: h"), "M:5:3: errors.3xx: " + expected);
+    EXPECT_EQ(errors("4XX: h"), "M:5:3: errors.4XX: " + expected);
+    EXPECT_EQ(errors("404.5: h"), "M:5:3: errors.404.5: " + expected);
+    EXPECT_EQ(errors("302: h"), "M:5:3: errors.302: must be a status from 400 to 599");
+    EXPECT_EQ(errors("399: h"), "M:5:3: errors.399: must be a status from 400 to 599");
+    EXPECT_EQ(errors("600: h"), "M:5:3: errors.600: must be a status from 400 to 599");
+    EXPECT_EQ(errors("? [4, 0, 4]\n  : h"), "M:5:5: errors: keys must be plain names");
+    EXPECT_EQ(only_error(kHead + "errors: [404]\n"),
+              "M:4:9: errors: must be a map from status (404, 4xx) or error kind (not_found) to a handler symbol");
+    EXPECT_EQ(only_error(kHead + "errors: on_error\n"),
+              "M:4:9: errors: must be a map from status (404, 4xx) or error kind (not_found) to a handler symbol");
+}
+
+TEST(ManifestErrors, HandlerSymbols) {
+    const std::string rule = "must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)";
+    EXPECT_EQ(only_error(kHead + "errors:\n  404: 9lives\n"), "M:5:8: errors.404: " + rule);
+    EXPECT_EQ(only_error(kHead + "errors:\n  404: \"a-b\"\n"), "M:5:8: errors.404: " + rule);
+    EXPECT_EQ(only_error(kHead + "errors:\n  404: [a]\n"), "M:5:8: errors.404: " + rule);
+    EXPECT_EQ(only_error(kHead + "errors:\n  4xx: {handler: a}\n"), "M:5:8: errors.4xx: " + rule);
+    EXPECT_EQ(only_error(kHead + "errors:\n  not_found:\n"), "M:5:3: errors.not_found: " + rule);  // null: the key
+}
+
+TEST(ManifestErrors, TwoKeysForTheSameStatus) {
+    EXPECT_EQ(only_error(kHead + "errors:\n  404: a\n  not_found: b\n"),
+              "M:6:3: errors.not_found: means the same status as '404', first set at line 5, column 3");
+    EXPECT_EQ(only_error(kHead + "errors:\n  internal: a\n  4xx: c\n  500: b\n"),
+              "M:7:3: errors.500: means the same status as 'internal', first set at line 5, column 3");
+    EXPECT_EQ(only_error(kHead + "errors:\n  5xx: a\n  \"5xx\": b\n"),
+              "M:6:3: errors.5xx: duplicate key; first set at line 5, column 3");
+    EXPECT_EQ(only_error(kHead + "errors:\n  422: a\n  \"422\": b\n"),
+              "M:6:3: errors.422: duplicate key; first set at line 5, column 3");
+    // A class and a status inside it do not collide: the exact status wins later.
+    EXPECT_EQ(parse_manifest(kHead + "errors: {4xx: a, 404: b, 5xx: c, internal: d}\n", kSource).errors.size(), 4u);
+}
+
+TEST(ManifestHooks, SingleAndListFormsInDeclarationOrder) {
+    const Manifest m = parse_manifest(kHead + R"(hooks:
+  after_request: {handler: log_after}
+  before_request:
+    - {handler: auth, scope: app}
+    - handler: check
+      scope: plugin
+  teardown: [{handler: cleanup}]
+)",
+                                      kSource);
+    ASSERT_EQ(m.hooks.size(), 4u);
+    EXPECT_EQ(m.hooks[0].kind, HookSpec::Kind::AfterRequest);
+    EXPECT_EQ(m.hooks[0].handler, "log_after");
+    EXPECT_EQ(m.hooks[0].scope, HookSpec::Scope::Plugin);  // the default
+    EXPECT_EQ(m.hooks[0].line, 5);
+    EXPECT_EQ(m.hooks[0].column, 18);
+    EXPECT_EQ(m.hooks[1].kind, HookSpec::Kind::BeforeRequest);
+    EXPECT_EQ(m.hooks[1].handler, "auth");
+    EXPECT_EQ(m.hooks[1].scope, HookSpec::Scope::App);
+    EXPECT_EQ(m.hooks[1].line, 7);
+    EXPECT_EQ(m.hooks[1].column, 7);
+    EXPECT_EQ(m.hooks[2].kind, HookSpec::Kind::BeforeRequest);
+    EXPECT_EQ(m.hooks[2].handler, "check");
+    EXPECT_EQ(m.hooks[2].scope, HookSpec::Scope::Plugin);
+    EXPECT_EQ(m.hooks[2].line, 8);
+    EXPECT_EQ(m.hooks[2].column, 7);
+    EXPECT_EQ(m.hooks[3].kind, HookSpec::Kind::Teardown);
+    EXPECT_EQ(m.hooks[3].handler, "cleanup");
+    EXPECT_EQ(m.hooks[3].scope, HookSpec::Scope::Plugin);
+    EXPECT_EQ(m.hooks[3].line, 10);
+    EXPECT_EQ(m.hooks[3].column, 14);
+
+    const Manifest single = parse_manifest(kHead + "hooks:\n  before_request: {handler: notes_auth, scope: plugin}\n",
+                                           kSource);
+    ASSERT_EQ(single.hooks.size(), 1u);
+    EXPECT_EQ(single.hooks[0].handler, "notes_auth");
+    EXPECT_EQ(single.hooks[0].scope, HookSpec::Scope::Plugin);
+    EXPECT_TRUE(parse_manifest(kHead + "hooks:\n  teardown: []\n", kSource).hooks.empty());
+    EXPECT_TRUE(parse_manifest(kHead + "hooks:\n", kSource).hooks.empty());
+}
+
+TEST(ManifestHooks, UnknownHookNamesSuggestTheIntendedOne) {
+    EXPECT_EQ(only_error(kHead + "hooks:\n  before_reqest: {handler: a}\n"),
+              "M:5:3: hooks.before_reqest: unknown key; did you mean 'before_request'?");
+    EXPECT_EQ(only_error(kHead + "hooks:\n  after_requests: {handler: a}\n"),
+              "M:5:3: hooks.after_requests: unknown key; did you mean 'after_request'?");
+    EXPECT_EQ(only_error(kHead + "hooks:\n  teardwon: {handler: a}\n"),
+              "M:5:3: hooks.teardwon: unknown key; did you mean 'teardown'?");
+    EXPECT_EQ(only_error(kHead + "hooks:\n  on_error: {handler: a}\n"), "M:5:3: hooks.on_error: unknown key");
+    EXPECT_EQ(only_error(kHead + "hooks:\n  teardown: {handler: a}\n  teardown: {handler: b}\n"),
+              "M:6:3: hooks.teardown: duplicate key; first set at line 5, column 3");
+}
+
+TEST(ManifestHooks, Shapes) {
+    const auto hook = [](const std::string& line) { return only_error(kHead + "hooks:\n  " + line + "\n"); };
+    EXPECT_EQ(only_error(kHead + "hooks: [a]\n"), "M:4:8: hooks: must be a map");
+    EXPECT_EQ(hook("before_request: auth"), "M:5:19: hooks.before_request: must be {handler, scope} or a list of them");
+    EXPECT_EQ(hook("before_request:"), "M:5:3: hooks.before_request: must be {handler, scope} or a list of them");
+    EXPECT_EQ(hook("before_request: [auth]"), "M:5:20: hooks.before_request[0]: must be a map {handler, scope}");
+    EXPECT_EQ(hook("before_request: {scope: app}"), "M:5:19: hooks.before_request.handler: required key is missing");
+    EXPECT_EQ(hook("before_request: {handler: 9a}"),
+              "M:5:29: hooks.before_request.handler: must be the name of an exported C function "
+              "([A-Za-z_][A-Za-z0-9_]*)");
+    EXPECT_EQ(only_error(kHead + "hooks:\n  before_request:\n    - {handler: a}\n    - {scope: app}\n"),
+              "M:7:7: hooks.before_request[1].handler: required key is missing");
+    EXPECT_EQ(manifest_errors(kHead + "hooks:\n  after_request: {handlr: a}\n"),
+              (std::vector<std::string>{
+                  kSource + ":5:19: hooks.after_request.handlr: unknown key; did you mean 'handler'?",
+                  kSource + ":5:18: hooks.after_request.handler: required key is missing",
+              }));
+}
+
+TEST(ManifestHooks, Scope) {
+    const auto scope = [](const std::string& value) {
+        return only_error(kHead + "hooks:\n  before_request: {handler: a, scope: " + value + "}\n");
+    };
+    const std::string rule = "M:5:39: hooks.before_request.scope: must be plugin (its own routes) or app (every route)";
+    EXPECT_EQ(scope("global"), rule);
+    EXPECT_EQ(scope("ap"), rule + "; did you mean 'app'?");
+    EXPECT_EQ(scope("plugins"), rule + "; did you mean 'plugin'?");
+    EXPECT_EQ(scope("[app]"), rule);
+    EXPECT_EQ(only_error(kHead + "hooks:\n  before_request: {handler: a, scop: app}\n"),
+              "M:5:32: hooks.before_request.scop: unknown key; did you mean 'scope'?");
+}
+
+TEST(ManifestStatic, DefaultsAndValues) {
+    EXPECT_FALSE(parse_manifest(kHead, kSource).static_files);
+
+    const Manifest m = parse_manifest(kHead + "static: {dir: public}\n", kSource);
+    ASSERT_TRUE(m.static_files);
+    EXPECT_EQ(m.static_files->dir, "public");
+    EXPECT_EQ(m.static_files->path, "/");
+    EXPECT_FALSE(m.static_files->spa);
+    EXPECT_EQ(m.static_files->line, 4);
+    EXPECT_EQ(m.static_files->column, 1);
+
+    const Manifest all = parse_manifest(kHead + "static:\n  dir: /srv/www\n  path: /assets/v1\n  spa: true\n", kSource);
+    ASSERT_TRUE(all.static_files);
+    EXPECT_EQ(all.static_files->dir, "/srv/www");
+    EXPECT_EQ(all.static_files->path, "/assets/v1");
+    EXPECT_TRUE(all.static_files->spa);
+    EXPECT_EQ(parse_manifest(kHead + "static: {dir: ui, path: /, spa: false}\n", kSource).static_files->path, "/");
+}
+
+TEST(ManifestStatic, Errors) {
+    const auto bad = [](const std::string& value) { return only_error(kHead + "static: " + value + "\n"); };
+    const std::string shape = "static: must be a map such as {dir: public, path: /, spa: false}";
+    EXPECT_EQ(bad("public"), "M:4:9: " + shape);
+    EXPECT_EQ(bad("[public]"), "M:4:9: " + shape);
+    EXPECT_EQ(only_error(kHead + "static:\n"), "M:4:1: " + shape);
+    EXPECT_EQ(bad("{path: /x}"), "M:4:9: static.dir: required key is missing");
+    EXPECT_EQ(bad("{dir: \"\"}"), "M:4:15: static.dir: must be a non-empty directory path");
+    EXPECT_EQ(bad("{dir: [a]}"), "M:4:15: static.dir: must be a non-empty directory path");
+    EXPECT_EQ(bad("{dir: d, path: assets}"), "M:4:24: static.path: must start with '/'");
+    EXPECT_EQ(bad("{dir: d, path: \"\"}"), "M:4:24: static.path: must start with '/'");
+    EXPECT_EQ(bad("{dir: d, path: [a]}"), "M:4:24: static.path: must start with '/'");
+    EXPECT_EQ(bad("{dir: d, path: /assets/}"),
+              "M:4:24: static.path: must not end with '/' (use \"/\" for the root)");
+    EXPECT_EQ(bad("{dir: d, path: \"/a/{x}\"}"),
+              "M:4:24: static.path: must not contain '{' or '}' (static files take no parameters)");
+    EXPECT_EQ(bad("{dir: d, path: \"/a}\"}"),
+              "M:4:24: static.path: must not contain '{' or '}' (static files take no parameters)");
+    EXPECT_EQ(bad("{dir: d, spa: yes}"), "M:4:23: static.spa: must be true or false");
+    EXPECT_EQ(bad("{dir: d, sap: true}"), "M:4:18: static.sap: unknown key; did you mean 'spa'?");
+}
+
+TEST(Manifest, ErrorsHooksAndStaticTogether) {
+    const Manifest m = parse_manifest(kHead + R"(routes:
+  - {method: GET, path: "/{id:int}", handler: notes_get}
+errors:
+  404: notes_not_found
+hooks:
+  before_request: {handler: notes_auth, scope: plugin}
+static: {dir: public, path: /ui, spa: true}
+)",
+                                      kSource);
+    EXPECT_EQ(m.routes.size(), 1u);
+    EXPECT_EQ(m.errors.size(), 1u);
+    EXPECT_EQ(m.hooks.size(), 1u);
+    ASSERT_TRUE(m.static_files);
+    EXPECT_EQ(m.static_files->path, "/ui");
+    EXPECT_EQ(m.static_files->line, 10);
+}
+
 TEST(ResolveSettings, DefaultsAndTextValues) {
     const Manifest m = parse_manifest(kNotes, kSource);
     const Resolved r = resolve(m, "api_token: s3cret\n");

@@ -82,8 +82,11 @@ TEST(OperatorConfig, EmptyFileMeansAllDefaults) {
         EXPECT_EQ(config.server.keepalive_timeout, 60s);
         EXPECT_EQ(config.server.shutdown_grace, 10s);
         EXPECT_EQ(config.logging.level, "info");
+        EXPECT_TRUE(config.logging.access);
+        EXPECT_FALSE(config.logging.access_json);
         EXPECT_TRUE(config.plugin_path.empty());
         EXPECT_TRUE(config.plugins.empty());
+        EXPECT_TRUE(config.errors.empty());
     }
 }
 
@@ -154,9 +157,9 @@ TEST(OperatorConfig, SyntaxError) {
 
 TEST(OperatorConfig, TopLevelMustBeAMap) {
     EXPECT_EQ(only_error("- server\n- plugins\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins)");
+              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
     EXPECT_EQ(only_error("just text\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins)");
+              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
 }
 
 TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
@@ -168,6 +171,8 @@ TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
     EXPECT_EQ(only_error("plugins:\n  notes:\n    mout: /x\n"),
               "F:3:5: plugins.notes.mout: unknown key; did you mean 'mount'?");
     EXPECT_EQ(only_error("logging:\n  levle: info\n"), "F:2:3: logging.levle: unknown key; did you mean 'level'?");
+    EXPECT_EQ(only_error("logging:\n  acess: false\n"), "F:2:3: logging.acess: unknown key; did you mean 'access'?");
+    EXPECT_EQ(only_error("erors: {}\n"), "F:1:1: erors: unknown key; did you mean 'errors'?");
 }
 
 TEST(OperatorConfig, DuplicateKeysAreErrors) {
@@ -242,6 +247,163 @@ TEST(OperatorConfig, LoggingLevel) {
     EXPECT_EQ(only_error("logging:\n  level: verbose\n"),
               "F:2:10: logging.level: must be one of trace, debug, info, warn, error, off");
     EXPECT_EQ(only_error("logging: debug\n"), "F:1:10: logging: must be a map");
+}
+
+TEST(OperatorConfig, LoggingAccessAndFormat) {
+    ConfigDir dir;
+    const OperatorConfig json = load_operator_config(dir.main("logging: {access: false, format: json}\n"));
+    EXPECT_FALSE(json.logging.access);
+    EXPECT_TRUE(json.logging.access_json);
+    EXPECT_EQ(json.logging.level, "info");
+    const OperatorConfig text = load_operator_config(dir.main("logging:\n  access: True\n  format: text\n"));
+    EXPECT_TRUE(text.logging.access);
+    EXPECT_FALSE(text.logging.access_json);
+
+    EXPECT_EQ(only_error("logging:\n  access: maybe\n"), "F:2:11: logging.access: must be true or false");
+    EXPECT_EQ(only_error("logging:\n  access: \"false\"\n"), "F:2:11: logging.access: must be true or false");
+    EXPECT_EQ(only_error("logging:\n  access:\n"), "F:2:3: logging.access: must be true or false");
+    EXPECT_EQ(only_error("logging:\n  format: jsn\n"), "F:2:11: logging.format: must be text or json; did you mean 'json'?");
+    EXPECT_EQ(only_error("logging:\n  format: txt\n"), "F:2:11: logging.format: must be text or json; did you mean 'text'?");
+    EXPECT_EQ(only_error("logging:\n  format: yaml\n"), "F:2:11: logging.format: must be text or json");
+    EXPECT_EQ(only_error("logging:\n  format: [json]\n"), "F:2:11: logging.format: must be text or json");
+    EXPECT_EQ(only_error("logging:\n  format:\n"), "F:2:3: logging.format: must be text or json");
+    EXPECT_EQ(only_error("logging:\n  fromat: json\n"), "F:2:3: logging.fromat: unknown key; did you mean 'format'?");
+}
+
+TEST(OperatorErrors, JsonTextAndHandlerForms) {
+    ConfigDir dir;
+    const auto good = dir.main(R"(errors:
+  500: {json: {error: internal error, code: 500, retry: false, detail: null}}
+  503: {text: "down for maintenance"}
+  404: {handler: hello.hello_not_found}
+  4xx: {json: [1, "2", 3.5, true]}
+  validation: {text: 422}
+  method_not_allowed:
+    json: plain words
+  "5xx":
+    handler: my-plugin.on_5xx
+)");
+    const OperatorConfig c = load_operator_config(good);
+    ASSERT_EQ(c.errors.size(), 7u);  // declaration order
+
+    EXPECT_EQ(c.errors[0].match.status, 500);
+    EXPECT_EQ(c.errors[0].kind, AppErrorSpec::Kind::Json);
+    // The settings conversion: integers, booleans and null keep their type, other scalars stay text.
+    EXPECT_EQ(c.errors[0].body, R"({"code":500,"detail":null,"error":"internal error","retry":false})");
+    EXPECT_EQ(c.errors[0].file, good.string());
+    EXPECT_EQ(c.errors[0].line, 2);
+    EXPECT_EQ(c.errors[0].column, 3);
+
+    EXPECT_EQ(c.errors[1].match.status, 503);
+    EXPECT_EQ(c.errors[1].kind, AppErrorSpec::Kind::Text);
+    EXPECT_EQ(c.errors[1].body, "down for maintenance");
+    EXPECT_EQ(c.errors[1].line, 3);
+
+    EXPECT_EQ(c.errors[2].match.status, 404);
+    EXPECT_EQ(c.errors[2].kind, AppErrorSpec::Kind::Handler);
+    EXPECT_EQ(c.errors[2].plugin, "hello");
+    EXPECT_EQ(c.errors[2].handler, "hello_not_found");
+    EXPECT_TRUE(c.errors[2].body.empty());
+
+    EXPECT_EQ(c.errors[3].match.status, 0);
+    EXPECT_EQ(c.errors[3].match.status_class, 4);
+    EXPECT_EQ(c.errors[3].body, R"([1,"2","3.5",true])");
+
+    EXPECT_EQ(c.errors[4].match.status, 422);
+    EXPECT_EQ(c.errors[4].kind, AppErrorSpec::Kind::Text);
+    EXPECT_EQ(c.errors[4].body, "422");
+
+    EXPECT_EQ(c.errors[5].match.status, 405);
+    EXPECT_EQ(c.errors[5].kind, AppErrorSpec::Kind::Json);
+    EXPECT_EQ(c.errors[5].body, R"("plain words")");
+    EXPECT_EQ(c.errors[5].line, 7);
+    EXPECT_EQ(c.errors[5].column, 3);
+
+    EXPECT_EQ(c.errors[6].match.status_class, 5);
+    EXPECT_EQ(c.errors[6].kind, AppErrorSpec::Kind::Handler);
+    EXPECT_EQ(c.errors[6].plugin, "my-plugin");
+    EXPECT_EQ(c.errors[6].handler, "on_5xx");
+    EXPECT_EQ(c.errors[6].line, 9);
+
+    EXPECT_EQ(load_operator_config(dir.main("errors: {not_found: {text: \"\"}}\n")).errors[0].match.status, 404);
+    EXPECT_TRUE(load_operator_config(dir.main("errors:\n")).errors.empty());
+}
+
+TEST(OperatorErrors, Keys) {
+    const std::string expected = "must be a status from 400 to 599, 4xx, 5xx or one of validation, not_found, "
+                                 "method_not_allowed, internal";
+    EXPECT_EQ(only_error("errors:\n  not_fund: {text: x}\n"),
+              "F:2:3: errors.not_fund: " + expected + "; did you mean 'not_found'?");
+    EXPECT_EQ(only_error("errors:\n  internal_error: {text: x}\n"), "F:2:3: errors.internal_error: " + expected);
+    EXPECT_EQ(only_error("errors:\n  200: {text: x}\n"), "F:2:3: errors.200: must be a status from 400 to 599");
+    EXPECT_EQ(only_error("errors:\n  6xx: {text: x}\n"), "F:2:3: errors.6xx: " + expected);
+    EXPECT_EQ(only_error("errors: [500]\n"),
+              "F:1:9: errors: must be a map from status (404, 4xx) or error kind (not_found) to a response");
+    EXPECT_EQ(only_error("errors:\n  404: {text: a}\n  not_found: {text: b}\n"),
+              "F:3:3: errors.not_found: means the same status as '404', first set at line 2, column 3");
+    EXPECT_EQ(only_error("errors:\n  5xx: {text: a}\n  5xx: {text: b}\n"),
+              "F:3:3: errors.5xx: duplicate key; first set at line 2, column 3");
+}
+
+TEST(OperatorErrors, ExactlyOneResponse) {
+    const std::string shape = "must be a map with one of json, text or handler, e.g. {json: {error: internal}}";
+    EXPECT_EQ(only_error("errors:\n  500: oops\n"), "F:2:8: errors.500: " + shape);
+    EXPECT_EQ(only_error("errors:\n  500: [a]\n"), "F:2:8: errors.500: " + shape);
+    EXPECT_EQ(only_error("errors:\n  500:\n"), "F:2:3: errors.500: " + shape);
+    EXPECT_EQ(only_error("errors:\n  500: {}\n"), "F:2:8: errors.500: needs one of json, text or handler");
+    EXPECT_EQ(only_error("errors:\n  500: {json: {a: 1}, text: x}\n"),
+              "F:2:23: errors.500.text: only one of json, text or handler may be given; 'json' is already set");
+    ConfigDir dir;
+    const auto file = dir.main("errors:\n  500:\n    handler: a.b\n    text: x\n    json: 1\n");
+    const std::string f = file.string();
+    EXPECT_EQ(errors_of(file),
+              (std::vector<std::string>{
+                  f + ":4:5: errors.500.text: only one of json, text or handler may be given; 'handler' is already set",
+                  f + ":5:5: errors.500.json: only one of json, text or handler may be given; 'handler' is already set",
+              }));
+    const auto typo = dir.main("errors:\n  500: {txt: x}\n");
+    EXPECT_EQ(errors_of(typo), (std::vector<std::string>{
+                                   typo.string() + ":2:9: errors.500.txt: unknown key; did you mean 'text'?",
+                                   typo.string() + ":2:8: errors.500: needs one of json, text or handler",
+                               }));
+}
+
+TEST(OperatorErrors, TextAndJsonValues) {
+    EXPECT_EQ(only_error("errors:\n  500: {text: [a]}\n"), "F:2:15: errors.500.text: must be a string");
+    EXPECT_EQ(only_error("errors:\n  500: {text: {a: b}}\n"), "F:2:15: errors.500.text: must be a string");
+    EXPECT_EQ(only_error("errors:\n  500:\n    text:\n"), "F:3:5: errors.500.text: must be a string");
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("errors: {500: {json: }}\n")).errors[0].body, "null");
+    EXPECT_EQ(load_operator_config(dir.main("errors: {500: {json: {}}}\n")).errors[0].body, "{}");
+    EXPECT_EQ(load_operator_config(dir.main("errors: {500: {json: \"42\"}}\n")).errors[0].body, R"("42")");
+    EXPECT_EQ(load_operator_config(dir.main("errors: {500: {json: 42}}\n")).errors[0].body, "42");
+}
+
+TEST(OperatorErrors, HandlerNamesPluginAndSymbol) {
+    const auto handler = [](const std::string& value) {
+        return only_error("errors:\n  404: {handler: " + value + "}\n");
+    };
+    const std::string format = "F:2:18: errors.404.handler: must be <plugin>.<symbol>, e.g. hello.hello_not_found";
+    EXPECT_EQ(handler("hello"), format);
+    EXPECT_EQ(handler(".on_404"), format);
+    EXPECT_EQ(handler("hello."), format);
+    EXPECT_EQ(handler("[hello.x]"), format);
+    EXPECT_EQ(handler("\"he llo.x\""),
+              "F:2:18: errors.404.handler: plugin name 'he llo' may contain only letters, digits, '_' and '-'");
+    EXPECT_EQ(handler("hello.9x"),
+              "F:2:18: errors.404.handler: '9x' must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)");
+    EXPECT_EQ(handler("hello.a.b"),  // split at the first '.'
+              "F:2:18: errors.404.handler: 'a.b' must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)");
+    EXPECT_EQ(handler("hello.a-b"),
+              "F:2:18: errors.404.handler: 'a-b' must be the name of an exported C function ([A-Za-z_][A-Za-z0-9_]*)");
+    EXPECT_EQ(only_error("errors:\n  404:\n    handler:\n"),
+              "F:3:5: errors.404.handler: must be <plugin>.<symbol>, e.g. hello.hello_not_found");
+
+    // Whether the plugin exists and exports the symbol is checked once plugins are loaded.
+    ConfigDir dir;
+    const OperatorConfig c = load_operator_config(dir.main("errors: {500: {handler: _x-1._Y9}}\n"));
+    EXPECT_EQ(c.errors[0].plugin, "_x-1");
+    EXPECT_EQ(c.errors[0].handler, "_Y9");
 }
 
 TEST(OperatorConfig, PluginPath) {
@@ -352,13 +514,15 @@ TEST(OperatorConfig, PluginDeclaredTwiceAcrossFilesNamesBothPlaces) {
 TEST(OperatorConfig, ConfDMayOnlySetPluginsAndPluginPath) {
     ConfigDir dir;
     const auto file = dir.main("");
-    const auto d = dir.write("conf.d/a.yaml", "server: {port: 1}\nlogging: {}\nplugns: {}\n");
+    const auto d = dir.write("conf.d/a.yaml",
+                             "server: {port: 1}\nlogging: {}\nplugns: {}\nerrors:\n  500: {text: down}\n");
     const std::string rule = "belongs in the main configuration file " + file.string() +
                              "; conf.d files may only set plugins and plugin_path";
     EXPECT_EQ(errors_of(file), (std::vector<std::string>{
                                    d.string() + ":1:1: server: " + rule,
                                    d.string() + ":2:1: logging: " + rule,
                                    d.string() + ":3:1: plugns: unknown key; did you mean 'plugins'?",
+                                   d.string() + ":4:1: errors: " + rule,
                                }));
 }
 

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define TRELLIS_ABI_MAJOR 1
-#define TRELLIS_ABI_MINOR 0
+#define TRELLIS_ABI_MINOR 1
 
 /* Name of the one symbol every plugin exports (see trellis_plugin_entry_fn). */
 #define TRELLIS_ENTRY_SYMBOL "trellis_plugin_entry"
@@ -57,7 +57,9 @@ typedef struct trellis_plugin_ctx trellis_plugin_ctx; /* one loaded plugin insta
 /* Result of a handler or of init. */
 typedef enum trellis_status {
     TRELLIS_OK = 0,    /* the handler produced the response (or recorded an error) */
-    TRELLIS_ERROR = 1  /* the handler failed; unless it called fail(), the host answers 500 */
+    TRELLIS_ERROR = 1, /* the handler failed; unless it called fail(), the host answers 500 */
+    TRELLIS_DONE = 2   /* ABI 1.1, before_request hooks: the response is complete; skip the
+                          remaining before hooks and the route handler (after hooks still run) */
 } trellis_status;
 
 /* Log levels, from most to least verbose. */
@@ -154,8 +156,36 @@ struct trellis_host_api {
     /* Writes one line to the host log, tagged with the plugin's name. */
     void (*log)(trellis_plugin_ctx* plugin, trellis_log_level level, trellis_str message);
 
-    /* ABI 1.1 and later append fields here. */
+    /* ---- ABI 1.1: request ids, hooks, error handlers ---- */
+
+    /* The request id: the client's X-Request-Id when it is sane (1..128
+     * characters of [A-Za-z0-9._:-]), else one the host generated. The host
+     * echoes it in the response's X-Request-Id header. */
+    trellis_str (*request_id)(trellis_call* call);
+    /* The matched route template, e.g. "/notes/{id:int}"; empty when no route
+     * matched (application hooks and error handlers may see that). */
+    trellis_str (*request_route)(trellis_call* call);
+    /* Writes one line to the host log tagged with the plugin's name and the
+     * request id. */
+    void (*call_log)(trellis_call* call, trellis_log_level level, trellis_str message);
+    /* The response status as it stands (for after_request hooks). */
+    int (*response_get_status)(trellis_call* call);
+    /* A response header as it stands, name matched case-insensitively.
+     * Returns 1 when present. Content-Type is included. */
+    int (*response_get_header)(trellis_call* call, trellis_str name, trellis_str* out);
+    /* Removes every response header with this name; returns how many. */
+    int (*response_remove_header)(trellis_call* call, trellis_str name);
+    /* In an error handler: the failed status (and the detail, safe to show);
+     * 0 anywhere else. */
+    int (*error_status)(trellis_call* call, trellis_str* detail);
+
+    /* Later minor versions append fields here. */
 };
+
+/* True when the host's table has `field`, i.e. the host was built with the
+ * minor version that appended it. Check before calling a field newer than 1.0. */
+#define TRELLIS_HOST_HAS(host, field) \
+    ((host)->struct_size >= offsetof(trellis_host_api, field) + sizeof((host)->field))
 
 #ifdef __cplusplus
 } /* extern "C" */

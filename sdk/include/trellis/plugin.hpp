@@ -25,6 +25,13 @@
 
 #include <nlohmann/json.hpp>
 
+// A host API field that a later minor version appended: the host running the
+// plugin may be older than the SDK it was built with, so check first.
+#define TRELLIS_DETAIL_REQUIRE(host, field)                                                      \
+    (TRELLIS_HOST_HAS(host, field)                                                               \
+         ? (host)->field                                                                         \
+         : throw std::logic_error("the host does not provide " #field " (it is older than this SDK)"))
+
 namespace trellis {
 
 using Json = nlohmann::json;
@@ -140,6 +147,27 @@ public:
 
     Plugin plugin() const noexcept { return Plugin(host_, host_->call_plugin(call_)); }
 
+    // ABI 1.1: the request id (also sent back as X-Request-Id).
+    std::string_view id() const { return detail::view(TRELLIS_DETAIL_REQUIRE(host_, request_id)(call_)); }
+    // ABI 1.1: the matched route template; empty when no route matched.
+    std::string_view route() const {
+        return detail::view(TRELLIS_DETAIL_REQUIRE(host_, request_route)(call_));
+    }
+    // ABI 1.1: in an error handler, the failed status and its client-safe detail.
+    std::optional<std::pair<int, std::string_view>> error() const {
+        trellis_str detail{};
+        int status = TRELLIS_DETAIL_REQUIRE(host_, error_status)(call_, &detail);
+        if (status == 0) return std::nullopt;
+        return std::make_pair(status, detail::view(detail));
+    }
+    // A log line tagged with the plugin and the request id (plugin-only on a 1.0 host).
+    void log(trellis_log_level level, std::string_view message) const noexcept {
+        if (TRELLIS_HOST_HAS(host_, call_log))
+            host_->call_log(call_, level, detail::view(message));
+        else
+            host_->log(host_->call_plugin(call_), level, detail::view(message));
+    }
+
 private:
     using Lookup = int (*)(trellis_call*, trellis_str, trellis_str*);
     std::optional<std::string_view> lookup(Lookup fn, std::string_view name) const {
@@ -177,7 +205,26 @@ public:
         return header("Content-Type", "application/json").body(value.dump());
     }
 
+    // ABI 1.1 (after_request hooks): the response as it stands.
+    int status() const { return TRELLIS_DETAIL_REQUIRE(host_, response_get_status)(call_); }
+    std::optional<std::string_view> header(std::string_view name) const {
+        trellis_str out{};
+        if (!TRELLIS_DETAIL_REQUIRE(host_, response_get_header)(call_, detail::view(name), &out))
+            return std::nullopt;
+        return detail::view(out);
+    }
+    Response& remove_header(std::string_view name) {
+        TRELLIS_DETAIL_REQUIRE(host_, response_remove_header)(call_, detail::view(name));
+        return *this;
+    }
+
+    // In a before_request hook: the response is complete, skip the rest of
+    // the chain (the route handler and later before hooks).
+    void done() noexcept { done_ = true; }
+    bool is_done() const noexcept { return done_; }
+
 private:
+    bool done_ = false;
     const trellis_host_api* host_;
     trellis_call* call_;
 };
@@ -192,7 +239,7 @@ inline trellis_status invoke(const trellis_host_api* host, trellis_call* call, H
         Request req(host, call);
         Response res(host, call);
         body(req, res);
-        return TRELLIS_OK;
+        return res.is_done() ? TRELLIS_DONE : TRELLIS_OK;
     } catch (const HttpError& e) {
         host->fail(call, e.status(), view(e.detail()));
         return TRELLIS_OK;

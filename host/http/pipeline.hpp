@@ -1,0 +1,49 @@
+// What happens to one request between its arrival and its answer, apart
+// from the bytes on the wire: hooks, routing, the handler, the error chain.
+//
+//   app before hooks -> route -> plugin before hooks -> handler
+//     -> (on failure) error chain: plugin errors -> operator errors -> problem+json
+//     -> app after hooks -> plugin after hooks          [response sent by the caller]
+//   then teardown hooks (always): app, then plugin.
+#pragma once
+
+#include "plugins/host_api.hpp"
+#include "plugins/snapshot.hpp"
+
+namespace trellis::http {
+
+class Pipeline {
+public:
+    Pipeline(const plugins::Snapshot& snapshot, trellis_call& call) : snapshot_(snapshot), call_(call) {}
+
+    // Runs everything up to the finished response, left in the call.
+    void respond();
+    // Runs the teardown hooks; call after the response was sent.
+    void teardown();
+
+    // For the access log: the matched route (or null) and the owning mount.
+    const plugins::RouteEntry* route() const noexcept { return route_; }
+    const plugins::Mount* owner() const noexcept { return owner_; }
+
+private:
+    enum class Step { Continue, Done, Failed };
+
+    Step run(const plugins::BoundHandler& handler, const char* role);
+    Step run_hooks(const std::vector<plugins::BoundHandler>& hooks, const char* role);
+    void route();
+    bool serve_static();
+    void answer_error(int status, std::string detail);
+    bool run_error_handler(const plugins::BoundHandler& handler, int status, const std::string& detail);
+    void after_hooks();
+    const std::vector<plugins::BoundHandler>* own_hooks(plugins::HookKind kind) const noexcept;
+
+    const plugins::Snapshot& snapshot_;
+    trellis_call& call_;
+    const plugins::RouteEntry* route_ = nullptr;
+    const plugins::Mount* owner_ = nullptr;
+    int failed_status_ = 0;
+    std::string failed_detail_;
+    std::vector<std::pair<std::string, std::string>> params_;
+};
+
+}  // namespace trellis::http

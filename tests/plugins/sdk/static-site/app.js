@@ -1,0 +1,2 @@
+// static test asset
+console.log("app-js-marker");
