@@ -49,6 +49,19 @@ struct AppErrorSpec {
     int line = 0, column = 0;
 };
 
+// Operator `database`: one database shared by every plugin.
+//   database: {url: "sqlite:///var/lib/trellis/trellis.db", pool: 8}
+// url forms: sqlite:///absolute/path.db, sqlite://relative/path.db (to the
+// config file's folder), sqlite::memory:, postgresql://user[:password]@host[:port]/dbname
+struct DatabaseConfig {
+    std::string url = "sqlite://trellis.db";
+    std::size_t pool = 0;                            // sessions; 0: server.threads (or cores) + 1
+    std::chrono::milliseconds busy_timeout{5000};    // SQLite busy timeout / PostgreSQL wait for a session
+    std::filesystem::path base_dir;                  // the main config file's folder (for relative sqlite paths)
+    std::string file;                                // where `url` was set, for messages
+    int line = 0, column = 0;
+};
+
 struct PluginConfig {
     std::string name;
     bool enabled = true;
@@ -62,6 +75,7 @@ struct OperatorConfig {
     std::filesystem::path file;                   // the main file
     ServerConfig server;
     LoggingConfig logging;
+    DatabaseConfig database;
     std::vector<std::filesystem::path> plugin_path; // relative entries resolved against the file's folder
     std::vector<PluginConfig> plugins;            // in declaration order (hook order depends on it)
     std::vector<AppErrorSpec> errors;

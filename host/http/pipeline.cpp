@@ -45,8 +45,10 @@ Pipeline::Step Pipeline::run_hooks(const std::vector<BoundHandler>& hooks, const
     return Step::Continue;
 }
 
+// Plugin-scope hooks belong to the plugin's own routes: none run for a
+// request that no route matched.
 const std::vector<BoundHandler>* Pipeline::own_hooks(HookKind kind) const noexcept {
-    return owner_ ? &owner_->own_hooks[hook_index(kind)] : nullptr;
+    return route_ ? &route_->mount->own_hooks[hook_index(kind)] : nullptr;
 }
 
 void Pipeline::respond() {
@@ -114,14 +116,12 @@ bool Pipeline::serve_static() {
 }
 
 void Pipeline::answer_error(int status, std::string detail) {
-    // The owner plugin's handler, then the operator's; either may fail, and
-    // then the default answers: an error handler never recurses.
-    if (owner_) {
-        if (const auto* handler = owner_->plugin->error_handler_for(status)) {
-            if (run_error_handler({owner_->plugin, handler->fn, handler->spec.handler}, status, detail)) return;
-        }
-    }
-    if (const auto* app = snapshot_.app_error_for(status)) {
+    // The owner plugin's handler, else the operator's. Whichever answers and
+    // fails, the default answers next: an error handler never recurses.
+    const auto* handler = owner_ ? owner_->plugin->error_handler_for(status) : nullptr;
+    if (handler) {
+        if (run_error_handler({owner_->plugin, handler->fn, handler->spec.handler}, status, detail)) return;
+    } else if (const auto* app = snapshot_.app_error_for(status)) {
         using Kind = config::AppErrorSpec::Kind;
         switch (app->spec.kind) {
             case Kind::Json:

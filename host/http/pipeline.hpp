@@ -2,9 +2,13 @@
 // from the bytes on the wire: hooks, routing, the handler, the error chain.
 //
 //   app before hooks -> route -> plugin before hooks -> handler
-//     -> (on failure) error chain: plugin errors -> operator errors -> problem+json
+//     -> (on failure) error chain: the owner plugin's handler, else the
+//        operator's; a failing error handler -> default problem+json
 //     -> app after hooks -> plugin after hooks          [response sent by the caller]
 //   then teardown hooks (always): app, then plugin.
+// Plugin-scope hooks run only for the plugin's own routes. The owner of a
+// request no route matched is the plugin with the longest mount containing
+// the path (its error handlers and static files answer).
 #pragma once
 
 #include "plugins/host_api.hpp"

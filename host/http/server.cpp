@@ -290,7 +290,19 @@ private:
         Http::ResponseWriter response(version, transport(), this, peer);
         response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
         Reply(response, false).problem(status, detail, instance);
-        spdlog::debug("refused a request from {}: {} {}", peer->address().host(), status, detail);
+        // Refused before it became a request: in the access log all the same.
+        const auto& logging = state_->snapshot.load()->logging;
+        if (!logging.access) return;
+        const std::string remote = peer->address().host();
+        if (logging.access_json)
+            ops::access_logger().info("{}", nlohmann::ordered_json{{"remote", remote},
+                                                                   {"path", instance},
+                                                                   {"status", status},
+                                                                   {"refused", detail}}
+                                                .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        else
+            ops::access_logger().info("access {} \"- {}\" {} refused: {}", remote, instance.empty() ? "-" : instance,
+                                      status, detail);
     }
 
     // X-Request-Id from the client when it is sane (it ends up in logs and

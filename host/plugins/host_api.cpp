@@ -6,9 +6,12 @@
 #include <pistache/http.h>
 #include <spdlog/spdlog.h>
 
+#include "db/statements.hpp"
 #include "http/router.hpp"
 #include "http/text.hpp"
 #include "ops/logging.hpp"
+
+void trellis_call::CallDbDeleter::operator()(trellis::db::CallDb* db) const noexcept { delete db; }
 
 namespace trellis::plugins {
 namespace {
@@ -202,6 +205,25 @@ const trellis_host_api table = {
     guarded<response_get_header>,
     guarded<response_remove_header>,
     guarded<error_status>,
+    guarded<db::db_prepare>,
+    guarded<db::db_bind_int>,
+    guarded<db::db_bind_real>,
+    guarded<db::db_bind_text>,
+    guarded<db::db_bind_null>,
+    guarded<db::db_step>,
+    guarded<db::db_column_count>,
+    guarded<db::db_column_name>,
+    guarded<db::db_column_index>,
+    guarded<db::db_column_type>,
+    guarded<db::db_column_int>,
+    guarded<db::db_column_real>,
+    guarded<db::db_column_text>,
+    guarded<db::db_rows_affected>,
+    guarded<db::db_finalize>,
+    guarded<db::db_begin>,
+    guarded<db::db_commit>,
+    guarded<db::db_rollback>,
+    guarded<db::db_error>,
 };
 
 }  // namespace

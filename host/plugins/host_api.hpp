@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,10 @@
 
 namespace Pistache::Http {
 class Request;
+}
+namespace trellis::db {
+class Database;
+struct CallDb;
 }
 
 // One loaded plugin instance, as plugins see it (opaque to them).
@@ -55,6 +60,13 @@ struct trellis_call {
 
     // Owns strings the host decoded or copied for views it handed out.
     std::deque<std::string> scratch;
+
+    // The database, and what this request did with it (created on first use).
+    struct CallDbDeleter {
+        void operator()(trellis::db::CallDb* db) const noexcept;  // host_api.cpp: CallDb is complete there
+    };
+    trellis::db::Database* database = nullptr;
+    std::unique_ptr<trellis::db::CallDb, CallDbDeleter> db;
 
     // Clears the response (status back to `new_status`), keeping nothing.
     void reset_response(int new_status) {

@@ -159,6 +159,17 @@ inline std::vector<std::string> lines_with(const std::string& text, std::initial
     return out;
 }
 
+// Polls the host's log until one line contains every one of `needles`.
+inline bool wait_for_line(const ConfiguredHost& h, std::initializer_list<std::string_view> needles,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+        if (!lines_with(h.err(), needles).empty()) return true;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 // The order markers ("order <marker> <path>", logged by the apphooks and
 // scoped test plugins) of the request with id `rid`, in log order.
 inline std::vector<std::string> order_markers(const std::string& log, std::string_view rid) {

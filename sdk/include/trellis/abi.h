@@ -53,6 +53,7 @@ typedef struct trellis_str {
 /* Opaque handles. */
 typedef struct trellis_call trellis_call;             /* one request/response exchange */
 typedef struct trellis_plugin_ctx trellis_plugin_ctx; /* one loaded plugin instance */
+typedef struct trellis_stmt trellis_stmt;             /* ABI 1.1: one prepared SQL statement */
 
 /* Result of a handler or of init. */
 typedef enum trellis_status {
@@ -70,6 +71,25 @@ typedef enum trellis_log_level {
     TRELLIS_LOG_WARN = 3,
     TRELLIS_LOG_ERROR = 4
 } trellis_log_level;
+
+/* ABI 1.1: database results and errors. */
+typedef enum trellis_db_code {
+    TRELLIS_DB_OK = 0,
+    TRELLIS_DB_ROW = 100,        /* db_step: a row is available */
+    TRELLIS_DB_DONE = 101,       /* db_step: no (more) rows */
+    TRELLIS_DB_ERROR = 1,        /* any other failure (syntax, type, ...) */
+    TRELLIS_DB_UNAVAILABLE = 2,  /* the database cannot be reached: answer 503 */
+    TRELLIS_DB_CONSTRAINT = 3,   /* a unique/foreign key/check constraint failed: usually 409 */
+    TRELLIS_DB_MISUSE = 4        /* wrong use of the API (bad index, unknown parameter, ...) */
+} trellis_db_code;
+
+/* ABI 1.1: column types as db_column_type reports them. */
+typedef enum trellis_db_type {
+    TRELLIS_DB_NULL = 0,
+    TRELLIS_DB_INTEGER = 1,
+    TRELLIS_DB_REAL = 2,
+    TRELLIS_DB_TEXT = 3
+} trellis_db_type;
 
 typedef struct trellis_host_api trellis_host_api;
 
@@ -178,6 +198,51 @@ struct trellis_host_api {
     /* In an error handler: the failed status (and the detail, safe to show);
      * 0 anywhere else. */
     int (*error_status)(trellis_call* call, trellis_str* detail);
+
+    /* ---- ABI 1.1: database ----
+     * The host owns the connection pool (SQLite or PostgreSQL, chosen by the
+     * operator); plugins never link a database library. A call takes one
+     * session from the pool on its first db_* use and returns it when the
+     * request ends; an open transaction is rolled back then. SQL takes named
+     * parameters written :name; bind values, never paste request data into
+     * SQL. Every function returns a trellis_db_code unless stated. */
+
+    /* Prepares `sql` on the call's session. Sets *out and returns
+     * TRELLIS_DB_OK, or returns an error code (see db_error) and sets *out to
+     * NULL. Statements belong to the call: the host finalizes any the plugin
+     * did not when the request ends. */
+    int (*db_prepare)(trellis_call* call, trellis_str sql, trellis_stmt** out);
+    /* Binds a value to the parameter :name (name given without the colon).
+     * Bind before the first db_step. */
+    int (*db_bind_int)(trellis_stmt* stmt, trellis_str name, int64_t value);
+    int (*db_bind_real)(trellis_stmt* stmt, trellis_str name, double value);
+    int (*db_bind_text)(trellis_stmt* stmt, trellis_str name, trellis_str value);
+    int (*db_bind_null)(trellis_stmt* stmt, trellis_str name);
+    /* Executes the statement on the first call, then moves to the next row:
+     * TRELLIS_DB_ROW while a row is available, TRELLIS_DB_DONE after the last
+     * one (at once for statements that return no rows), or an error code. */
+    int (*db_step)(trellis_stmt* stmt);
+    /* Columns of the current row (0-based). Names are lower case as the
+     * database reports them. Views are valid until the next db_step or
+     * db_finalize of this statement. */
+    int (*db_column_count)(trellis_stmt* stmt);
+    trellis_str (*db_column_name)(trellis_stmt* stmt, int index);
+    int (*db_column_index)(trellis_stmt* stmt, trellis_str name); /* -1 when absent */
+    int (*db_column_type)(trellis_stmt* stmt, int index);         /* trellis_db_type */
+    int64_t (*db_column_int)(trellis_stmt* stmt, int index);
+    double (*db_column_real)(trellis_stmt* stmt, int index);
+    trellis_str (*db_column_text)(trellis_stmt* stmt, int index);
+    /* Rows changed by an INSERT/UPDATE/DELETE, after its db_step. */
+    int64_t (*db_rows_affected)(trellis_stmt* stmt);
+    /* Frees the statement (NULL is fine). */
+    void (*db_finalize)(trellis_stmt* stmt);
+    /* A transaction on the call's session; nested begin is TRELLIS_DB_MISUSE. */
+    int (*db_begin)(trellis_call* call);
+    int (*db_commit)(trellis_call* call);
+    int (*db_rollback)(trellis_call* call);
+    /* The last database error of this call: its code, and a message for logs
+     * (it may name tables and SQL: do not send it to clients). */
+    int (*db_error)(trellis_call* call, trellis_str* message);
 
     /* Later minor versions append fields here. */
 };

@@ -1,0 +1,79 @@
+// The host's database: one SOCI connection pool, SQLite (embedded default)
+// or PostgreSQL, shared by every plugin. Plugins never see SOCI: they reach
+// it through the ABI's db_* functions (host/db/statements.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace soci {
+class session;
+}
+
+namespace trellis::db {
+
+enum class Backend { Sqlite, Postgresql };
+std::string_view backend_name(Backend backend) noexcept;  // "sqlite" / "postgresql"
+
+struct Url {
+    Backend backend = Backend::Sqlite;
+    std::string connect;  // SOCI connection string
+    std::string display;  // safe to log: no password
+};
+
+// Parses sqlite:///abs.db, sqlite://rel.db (relative to base_dir),
+// sqlite::memory:, postgresql://user[:password]@host[:port]/dbname.
+// Throws std::invalid_argument with a message saying what is wrong.
+Url parse_url(std::string_view url, const std::filesystem::path& base_dir);
+
+// The database cannot be reached: the request answers 503, the host keeps
+// serving and retries on the next request.
+class Unavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Database {
+public:
+    // Opens nothing yet: sessions connect on first use, so a database that
+    // is down at start-up does not stop the host from serving other routes.
+    Database(Url url, std::size_t pool_size, std::chrono::milliseconds wait);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    Backend backend() const noexcept;
+    const Url& url() const noexcept;
+
+    // One session, exclusively, until the Lease is destroyed. Connects (or
+    // reconnects a broken session) as needed. Throws Unavailable when no
+    // connection can be made or no session frees up within `wait`.
+    class Lease {
+    public:
+        Lease(Lease&&) noexcept;
+        Lease& operator=(Lease&&) noexcept;
+        ~Lease();
+        soci::session& session() const noexcept;
+        // Marks the session broken (connection lost): it is reconnected
+        // before its next use instead of being handed out as is.
+        void discard() noexcept;
+
+    private:
+        friend class Database;
+        struct State;
+        explicit Lease(std::unique_ptr<State> state) noexcept;
+        std::unique_ptr<State> state_;
+    };
+    Lease acquire();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trellis::db
