@@ -14,6 +14,7 @@
 #
 # Environment knobs (defaults are what README.md reports):
 #   THREADS=2 ROUNDS=2 DURATION=10s WARMUP=2s CONNECTIONS=32 WRK_THREADS=1
+#   ACCESS_LOG=false
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +27,9 @@ duration=${DURATION:-10s}
 warmup=${WARMUP:-2s}
 connections=${CONNECTIONS:-32}
 wrk_threads=${WRK_THREADS:-1}
+# The bare peer logs nothing; trellis' per-request access log is off unless
+# ACCESS_LOG=true (then it goes to a file in the temporary directory).
+access_log=${ACCESS_LOG:-false}
 url_path=/hello/bench
 expected_body='{"message":"Hello, bench!"}'
 
@@ -119,7 +123,7 @@ wait_ready bare "${pids[-1]}" "$bare_port"
 trellis_port=$(free_port)
 cat >"$work/trellis.yaml" <<EOF
 server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads}
-logging: {level: warn}
+logging: {level: warn, access: $access_log}
 plugins:
   hello: {mount: /}
 EOF
@@ -186,6 +190,7 @@ echo "  ${bare_cmd[*]}"
 echo "  ${trellis_cmd[*]}"
 echo "  wrk -t$wrk_threads -c$connections -d$duration --latency http://127.0.0.1:<port>$url_path"
 echo "Build: $build_dir ($build_type); $threads server threads each; $(nproc) cores shared with wrk;"
+echo "trellis access log: $access_log"
 echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "best of $rounds alternating rounds per server (highest req/s, with that run's p99)."
 echo

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/operator_config.hpp"
+#include "db/migrations.hpp"
 #include "http/server.hpp"
 #include "ops/logging.hpp"
 #include "ops/signals.hpp"
@@ -58,9 +59,35 @@ std::shared_ptr<const trellis::plugins::Snapshot> load(const Options& options, b
     }
 }
 
+// Applies pending migrations; false (after logging why) when it cannot.
+bool migrate(const trellis::plugins::Snapshot& snapshot) {
+    if (snapshot.schemas.empty()) return true;
+    try {
+        auto report = trellis::db::migrate(*snapshot.database, snapshot.schemas);
+        spdlog::info("database {}: {} migration steps applied, {} already applied", snapshot.database->url().display,
+                     report.applied, report.already);
+        return true;
+    } catch (const std::exception& e) {  // MigrationError, Unavailable
+        spdlog::error("migrations failed: {}", e.what());
+        return false;
+    }
+}
+
 int check(const Options& options) {
     auto snapshot = load(options, true);
     if (!snapshot) return 1;
+    if (!snapshot->schemas.empty()) {
+        // Read-only: check never changes the database.
+        try {
+            auto pending = trellis::db::pending(*snapshot->database, snapshot->schemas);
+            for (const auto& step : pending) std::cout << "pending migration: " << step << "\n";
+        } catch (const trellis::db::Unavailable& e) {
+            std::cerr << "warning: cannot check migrations: " << e.what() << "\n";
+        } catch (const std::exception& e) {
+            std::cerr << e.what() << "\n";
+            return 1;
+        }
+    }
     std::cout << options.config << ": OK (" << snapshot->plugins.size() << " plugins, " << snapshot->routes.size()
               << " routes)\n";
     return 0;
@@ -72,6 +99,8 @@ int serve(const Options& options) {
     trellis::ops::block_stop_signals();
     auto snapshot = load(options, false);
     if (!snapshot) return 1;
+
+    if (!migrate(*snapshot)) return 1;
 
     trellis::http::Server server(snapshot);
     snapshot.reset();  // the server holds it now
@@ -111,7 +140,14 @@ int main(int argc, char** argv) {
     auto* check_cmd = app.add_subcommand("check", "Validate the configuration and plugins exactly as serve would, then exit (0 ok, 1 errors)");
     add_common_options(*check_cmd, options);
 
+    auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations of the enabled plugins, then exit");
+    add_common_options(*migrate_cmd, options);
+
     CLI11_PARSE(app, argc, argv);
     if (*check_cmd) return check(options);
+    if (*migrate_cmd) {
+        auto snapshot = load(options, false);
+        return snapshot && migrate(*snapshot) ? 0 : 1;
+    }
     return serve(options);
 }

@@ -214,6 +214,53 @@ bool is_c_identifier(std::string_view name) {
            std::all_of(name.begin(), name.end(), [&](char c) { return alpha(c) || digit(c); });
 }
 
+bool is_timestamp(std::string_view text) {
+    std::size_t pos = 0;
+    // Reads exactly `n` digits as a number.
+    const auto digits = [&](std::size_t n, int& out) {
+        if (pos + n > text.size()) return false;
+        out = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const char c = text[pos + i];
+            if (c < '0' || c > '9') return false;
+            out = out * 10 + (c - '0');
+        }
+        pos += n;
+        return true;
+    };
+    const auto literal = [&](char c) {
+        if (pos >= text.size() || text[pos] != c) return false;
+        ++pos;
+        return true;
+    };
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day) ||
+        !literal('T') || !digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') ||
+        !digits(2, second))
+        return false;
+    if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return false;
+    static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day < 1 || day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return false;
+    if (literal('.')) {
+        const std::size_t start = pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+        if (pos == start || pos - start > 9) return false;
+    }
+    if (literal('Z')) return pos == text.size();
+    if (!literal('+') && !literal('-')) return false;
+    int zone_hours = 0, zone_minutes = 0;
+    if (!digits(2, zone_hours) || !literal(':') || !digits(2, zone_minutes)) return false;
+    return zone_hours <= 23 && zone_minutes <= 59 && pos == text.size();
+}
+
+std::size_t utf8_length(std::string_view text) {
+    // Every code point has exactly one byte that is not a continuation byte (10xxxxxx).
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
 std::string json_text(const YAML::Node& node) { return to_json(node).dump(); }
 
 YAML::Node parse_yaml(std::string_view text, const std::string& file) {

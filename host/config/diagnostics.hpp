@@ -93,6 +93,14 @@ std::optional<bool> bool_of(const YAML::Node& node);              // true/false 
 bool is_plugin_name(std::string_view name);                        // [A-Za-z0-9_-]+
 bool is_c_identifier(std::string_view name);                       // [A-Za-z_][A-Za-z0-9_]*
 
+// Values of model fields, checked the same way in a manifest's defaults and
+// in request bodies.
+// ISO-8601 date and time with a zone: YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM),
+// with real calendar dates (2023-02-29 is refused).
+bool is_timestamp(std::string_view text);
+// Length in characters (code points) of UTF-8 text.
+std::size_t utf8_length(std::string_view text);
+
 // YAML to JSON text, for list and map settings and operator error bodies:
 // integers and booleans keep their type, null stays null, every other scalar
 // stays text exactly as it was written ("1.5" is not a float).

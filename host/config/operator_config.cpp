@@ -81,7 +81,10 @@ std::string position_text(const std::string& file, const YAML::Node& node) {
 // collecting the diagnostics of every file.
 class Loader {
 public:
-    explicit Loader(const fs::path& file) : base_dir_(file.parent_path()) { config_.file = file; }
+    explicit Loader(const fs::path& file) : base_dir_(file.parent_path()) {
+        config_.file = file;
+        config_.database.base_dir = base_dir_;  // relative sqlite paths, whether or not `database` is set
+    }
 
     void load_main() {
         const std::string name = config_.file.string();
@@ -101,6 +104,7 @@ public:
                      {
                          {"server", [&](const MapEntry& e) { parse_server(e, sink); }},
                          {"logging", [&](const MapEntry& e) { parse_logging(e, sink); }},
+                         {"database", [&](const MapEntry& e) { parse_database(e, sink); }},
                          {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
                          {"errors", [&](const MapEntry& e) { parse_errors(e, sink); }},
@@ -161,6 +165,7 @@ private:
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
                          {"server", main_only},
                          {"logging", main_only},
+                         {"database", main_only},
                          {"errors", main_only},
                      },
                      sink);
@@ -172,7 +177,7 @@ private:
         if (root.IsNull()) return false;  // empty or only comments: all defaults
         if (!root.IsMap()) {
             sink.error(root, "",
-                       "the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
+                       "the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
             return false;
         }
         return true;
@@ -277,6 +282,53 @@ private:
                           if (const auto hint = did_you_mean(text, {"text", "json"}); !hint.empty())
                               message += "; " + hint;
                           sink.error(e.where(), e.path, message);
+                      }},
+                 },
+                 sink);
+    }
+
+    // database: {url: "sqlite:///var/lib/trellis/trellis.db", pool: 8, busy_timeout: 5s}
+    void parse_database(const MapEntry& section, DiagnosticSink& sink) {
+        DatabaseConfig& database = config_.database;
+        walk_map(section.value, section.path,
+                 {
+                     {"url",
+                      [&](const MapEntry& e) {
+                          // Only the scheme here; db::parse_url reads the rest when the host opens it.
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text.rfind("sqlite:", 0) == 0 || text.rfind("postgresql:", 0) == 0) {
+                              database.url = text;
+                              database.file = sink.file();
+                              database.line = e.value.Mark().line + 1;
+                              database.column = e.value.Mark().column + 1;
+                              return;
+                          }
+                          std::string message =
+                              "must be a database URL: sqlite:///absolute/path.db, sqlite://relative/path.db, "
+                              "sqlite::memory: or postgresql://user@host:port/dbname";
+                          if (const auto colon = text.find(':'); colon != std::string::npos && colon > 0)
+                              if (const auto hint = did_you_mean(text.substr(0, colon), {"sqlite", "postgresql"});
+                                  !hint.empty())
+                                  message += "; " + hint;
+                          sink.error(e.where(), e.path, message);
+                      }},
+                     {"pool",
+                      [&](const MapEntry& e) {
+                          const auto pool = integer_of(e.value);
+                          if (!pool || *pool < 1 || *pool > 1024)
+                              sink.error(e.where(), e.path, "must be an integer from 1 to 1024 (database sessions)");
+                          else
+                              database.pool = static_cast<std::size_t>(*pool);
+                      }},
+                     {"busy_timeout",
+                      [&](const MapEntry& e) {
+                          std::optional<std::chrono::milliseconds> value;
+                          if (e.value.IsScalar()) value = parse_duration(e.value.Scalar());
+                          if (!value)
+                              sink.error(e.where(), e.path,
+                                         "must be a duration such as 10s, 500ms or 2m (a plain integer means seconds)");
+                          else
+                              database.busy_timeout = *value;
                       }},
                  },
                  sink);

@@ -28,6 +28,8 @@ struct Url {
 
 // Parses sqlite:///abs.db, sqlite://rel.db (relative to base_dir),
 // sqlite::memory:, postgresql://user[:password]@host[:port]/dbname.
+// sqlite::memory: is one database for the whole host: its pool holds a
+// single session (requests queue for it).
 // Throws std::invalid_argument with a message saying what is wrong.
 Url parse_url(std::string_view url, const std::filesystem::path& base_dir);
 

@@ -1,43 +1,642 @@
-// PLACEHOLDER until the database layer lands: every call reports that no
-// database is available. Replaced by the real implementation.
+// The ABI's db_* functions on top of SOCI.
+//
+// A statement's life: db_prepare parses the SQL on the backend at once (so
+// syntax errors and unknown tables are reported there) and records the
+// :name parameters it holds; db_bind_* store values inside the statement
+// object, at addresses that stay put; the first db_step hands those values
+// to SOCI (soci::use by name), always with a dynamic soci::row as the target
+// and executes. Whether a statement returns rows is the backend's answer,
+// not a guess from the SQL text: SOCI describes the prepared statement
+// (SQLite: sqlite3_column_count; PostgreSQL: the result's field count), so a
+// SELECT, an INSERT ... RETURNING or a PRAGMA yield rows and an UPDATE yields
+// none (db_step answers TRELLIS_DB_DONE at once).
+//
+// Nothing here throws into the caller: every function catches and turns
+// failures into codes; the message is kept in the CallDb for db_error.
 #include "db/statements.hpp"
 
-struct trellis_stmt {};
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <string_view>
+
+#include <soci/soci.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include "plugins/host_api.hpp"
+
+namespace trellis::db::detail {
+
+struct Param {
+    std::string name;
+    enum class Kind { Unset, Int, Real, Text, Null } kind = Kind::Unset;
+    long long integer = 0;
+    double real = 0;
+    std::string text;
+    soci::indicator indicator = soci::i_ok;
+};
+
+}  // namespace trellis::db::detail
+
+struct trellis_stmt {
+    trellis::db::CallDb* owner = nullptr;
+    std::string sql;
+    std::unique_ptr<soci::statement> statement;
+    // One entry per distinct parameter name, sized at prepare time and
+    // never resized: SOCI keeps pointers to these values.
+    std::vector<trellis::db::detail::Param> params;
+    soci::row row;
+    enum class State { Prepared, Row, Done, Failed } state = State::Prepared;
+    long long affected = 0;
+    std::vector<std::string> names;                 // lower case, per column
+    std::vector<std::optional<std::string>> texts;  // views handed out for the current row
+};
 
 namespace trellis::db {
+namespace {
 
-// PLACEHOLDER Lease members until database.cpp lands.
-struct Database::Lease::State {};
-Database::Lease::~Lease() = default;
+using detail::Param;
+
+std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// The distinct :name parameters of `sql`, in order of first appearance.
+// Skips quoted strings and identifiers, comments and PostgreSQL's ::casts
+// the way SOCI does when it rewrites the names into placeholders.
+std::vector<std::string> parameter_names(std::string_view sql) {
+    std::vector<std::string> names;
+    std::size_t i = 0;
+    const std::size_t n = sql.size();
+    while (i < n) {
+        const char c = sql[i];
+        if (c == '\'' || c == '"') {
+            for (++i; i < n && sql[i] != c; ++i) {
+            }
+            ++i;
+        } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
+            while (i < n && sql[i] != '\n') ++i;
+        } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+            auto end = sql.find("*/", i + 2);
+            i = end == std::string_view::npos ? n : end + 2;
+        } else if (c == ':' && i + 1 < n && sql[i + 1] == ':') {
+            i += 2;
+        } else if (c == ':' && i + 1 < n && ident_start(sql[i + 1])) {
+            std::size_t j = i + 1;
+            while (j < n && ident_char(sql[j])) ++j;
+            std::string name(sql.substr(i + 1, j - i - 1));
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+            i = j;
+        } else {
+            ++i;
+        }
+    }
+    return names;
+}
+
+CallDb* call_db(trellis_call* call) {
+    if (!call->db) {
+        if (!call->database) return nullptr;
+        call->db.reset(new CallDb(*call->database));
+    }
+    return call->db.get();
+}
+
+int record(CallDb& db, int code, std::string message) {
+    db.last_code = code;
+    db.last_message = std::move(message);
+    return code;
+}
+
+// Whether the session's connection is gone (PostgreSQL only: an SQLite
+// connection cannot break).
+bool connection_lost(CallDb& db) noexcept {
+    if (db.database.backend() != Backend::Postgresql || !db.lease) return false;
+    auto* backend = static_cast<soci::postgresql_session_backend*>(db.lease->session().get_backend());
+    return !backend || PQstatus(backend->conn_) != CONNECTION_OK;
+}
+
+// Maps the exception being handled to a code, stores it with its message,
+// and discards the lease when the connection broke so that the next
+// request reconnects.
+int fail(CallDb& db) noexcept {
+    try {
+        throw;
+    } catch (const Unavailable& e) {
+        return record(db, TRELLIS_DB_UNAVAILABLE, e.what());
+    } catch (const soci::postgresql_soci_error& e) {
+        const std::string state = e.sqlstate();
+        int code = TRELLIS_DB_ERROR;
+        if (connection_lost(db) || state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+            code = TRELLIS_DB_UNAVAILABLE;
+            if (db.lease) db.lease->discard();
+        } else if (state.starts_with("23")) {
+            code = TRELLIS_DB_CONSTRAINT;
+        }
+        return record(db, code, e.what());
+    } catch (const soci::sqlite3_soci_error& e) {
+        int code = TRELLIS_DB_ERROR;
+        switch (e.result() & 0xff) {
+            case 19:  // SQLITE_CONSTRAINT
+                code = TRELLIS_DB_CONSTRAINT;
+                break;
+            case 5:   // SQLITE_BUSY: another connection held the write lock past the busy timeout
+            case 6:   // SQLITE_LOCKED
+            case 10:  // SQLITE_IOERR
+            case 13:  // SQLITE_FULL
+            case 14:  // SQLITE_CANTOPEN
+                code = TRELLIS_DB_UNAVAILABLE;
+                break;
+            default:
+                if (std::string_view(e.what()).find("constraint failed") != std::string_view::npos)
+                    code = TRELLIS_DB_CONSTRAINT;
+        }
+        return record(db, code, e.what());
+    } catch (const soci::soci_error& e) {
+        int code = TRELLIS_DB_ERROR;
+        if (e.get_error_category() == soci::soci_error::connection_error || connection_lost(db)) {
+            code = TRELLIS_DB_UNAVAILABLE;
+            if (db.lease) db.lease->discard();
+        } else if (e.get_error_category() == soci::soci_error::constraint_violation ||
+                   std::string_view(e.what()).find("constraint failed") != std::string_view::npos) {
+            code = TRELLIS_DB_CONSTRAINT;
+        }
+        return record(db, code, e.what());
+    } catch (const std::exception& e) {
+        return record(db, TRELLIS_DB_ERROR, e.what());
+    } catch (...) {
+        return record(db, TRELLIS_DB_ERROR, "unknown error");
+    }
+}
+
+int misuse(CallDb& db, std::string message) { return record(db, TRELLIS_DB_MISUSE, std::move(message)); }
+
+int no_database() { return TRELLIS_DB_UNAVAILABLE; }
+
+// The call's session, leased on first use.
+soci::session& session(CallDb& db) {
+    if (!db.lease) db.lease.emplace(db.database.acquire());
+    return db.lease->session();
+}
+
+std::unique_ptr<soci::statement> prepare_on(soci::session& session, const std::string& sql) {
+    auto statement = std::make_unique<soci::statement>(session);
+    statement->alloc();
+    statement->prepare(sql);
+    return statement;
+}
+
+// Whether the last failure was a lost connection that a fresh session may
+// fix: only safe to retry when nothing of this call depends on the old
+// session (no transaction, no other statement).
+bool may_reconnect(const CallDb& db) {
+    return db.last_code == TRELLIS_DB_UNAVAILABLE && db.lease && !db.in_transaction && db.statements.empty();
+}
+
+void renew_lease(CallDb& db) {
+    db.lease->discard();
+    db.lease.reset();
+}
+
+sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) {
+    if (stmt->owner->database.backend() != Backend::Sqlite) return nullptr;
+    auto* backend = static_cast<soci::sqlite3_statement_backend*>(stmt->statement->get_backend());
+    return backend ? backend->stmt_ : nullptr;
+}
+
+bool valid_column(trellis_stmt* stmt, int index) {
+    if (!stmt) return false;
+    if (stmt->state != trellis_stmt::State::Row) {
+        misuse(*stmt->owner, "no current row: db_step did not return TRELLIS_DB_ROW");
+        return false;
+    }
+    if (index < 0 || static_cast<std::size_t>(index) >= stmt->row.size()) {
+        misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range (the row has " +
+                                 std::to_string(stmt->row.size()) + " columns)");
+        return false;
+    }
+    return true;
+}
+
+int column_type(trellis_stmt* stmt, int index) {
+    const auto i = static_cast<std::size_t>(index);
+    if (stmt->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
+    if (auto* native = native_sqlite(stmt)) {
+        // SQLite is dynamically typed and SOCI 4.0.3 types every expression
+        // column (count(*), 1+1) as text: the value's own type is the truth.
+        switch (sqlite_api::sqlite3_column_type(native, index)) {
+            case SQLITE_INTEGER: return TRELLIS_DB_INTEGER;
+            case SQLITE_FLOAT: return TRELLIS_DB_REAL;
+            case SQLITE_NULL: return TRELLIS_DB_NULL;
+            default: return TRELLIS_DB_TEXT;
+        }
+    }
+    switch (stmt->row.get_properties(i).get_data_type()) {
+        case soci::dt_integer:
+        case soci::dt_long_long:
+        case soci::dt_unsigned_long_long: return TRELLIS_DB_INTEGER;
+        case soci::dt_double: return TRELLIS_DB_REAL;
+        default: return TRELLIS_DB_TEXT;
+    }
+}
+
+std::string format_real(double value) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", value);
+    // Shortest text that reads back the same value.
+    for (int precision = 1; precision < 17; ++precision) {
+        char shorter[32];
+        std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
+        if (std::strtod(shorter, nullptr) == value) return shorter;
+    }
+    return buffer;
+}
+
+std::string column_as_text(trellis_stmt* stmt, int index) {
+    const auto i = static_cast<std::size_t>(index);
+    if (auto* native = native_sqlite(stmt)) {
+        if (sqlite_api::sqlite3_column_type(native, index) == SQLITE_FLOAT)
+            return format_real(sqlite_api::sqlite3_column_double(native, index));
+        const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_column_text(native, index));
+        return text ? std::string(text, static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(native, index))) : std::string();
+    }
+    switch (stmt->row.get_properties(i).get_data_type()) {
+        case soci::dt_string:
+        case soci::dt_xml:
+        case soci::dt_blob: return stmt->row.get<std::string>(i);
+        case soci::dt_integer: return std::to_string(stmt->row.get<int>(i));
+        case soci::dt_long_long: return std::to_string(stmt->row.get<long long>(i));
+        case soci::dt_unsigned_long_long: return std::to_string(stmt->row.get<unsigned long long>(i));
+        case soci::dt_double: return format_real(stmt->row.get<double>(i));
+        case soci::dt_date: {
+            const std::tm tm = stmt->row.get<std::tm>(i);
+            char buffer[32];
+            std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
+            return buffer;
+        }
+    }
+    return {};
+}
+
+// Readies the statement for the next row: views of the previous one die.
+void new_row(trellis_stmt* stmt, bool got) {
+    stmt->state = got ? trellis_stmt::State::Row : trellis_stmt::State::Done;
+    stmt->texts.assign(stmt->row.size(), std::nullopt);
+    if (stmt->names.size() != stmt->row.size()) {
+        stmt->names.clear();
+        for (std::size_t i = 0; i < stmt->row.size(); ++i) stmt->names.push_back(lower(stmt->row.get_properties(i).get_name()));
+    }
+}
+
+int bind(trellis_stmt* stmt, trellis_str name, auto&& assign) {
+    if (!stmt) return TRELLIS_DB_MISUSE;
+    CallDb& db = *stmt->owner;
+    try {
+        if (stmt->state != trellis_stmt::State::Prepared)
+            return misuse(db, "bind parameters before the first db_step");
+        std::string_view wanted = view(name);
+        if (!wanted.empty() && wanted.front() == ':') wanted.remove_prefix(1);
+        for (Param& param : stmt->params) {
+            if (param.name == wanted) {
+                assign(param);
+                return TRELLIS_DB_OK;
+            }
+        }
+        return misuse(db, "the statement has no parameter :" + std::string(wanted));
+    } catch (...) {
+        return fail(db);
+    }
+}
+
+}  // namespace
 
 CallDb::CallDb(Database& db) : database(db) {}
-CallDb::~CallDb() = default;
 
-int db_prepare(trellis_call*, trellis_str, trellis_stmt** out) {
-    if (out) *out = nullptr;
-    return TRELLIS_DB_UNAVAILABLE;
+CallDb::~CallDb() {
+    statements.clear();  // finalizes: before the session they use goes back
+    if (in_transaction && lease) {
+        try {
+            lease->session().rollback();
+        } catch (...) {
+            // The session's state is unknown: reconnect it before next use.
+            lease->discard();
+        }
+    }
+    in_transaction = false;
+    lease.reset();
 }
-int db_bind_int(trellis_stmt*, trellis_str, int64_t) { return TRELLIS_DB_MISUSE; }
-int db_bind_real(trellis_stmt*, trellis_str, double) { return TRELLIS_DB_MISUSE; }
-int db_bind_text(trellis_stmt*, trellis_str, trellis_str) { return TRELLIS_DB_MISUSE; }
-int db_bind_null(trellis_stmt*, trellis_str) { return TRELLIS_DB_MISUSE; }
-int db_step(trellis_stmt*) { return TRELLIS_DB_MISUSE; }
-int db_column_count(trellis_stmt*) { return 0; }
-trellis_str db_column_name(trellis_stmt*, int) { return {nullptr, 0}; }
-int db_column_index(trellis_stmt*, trellis_str) { return -1; }
-int db_column_type(trellis_stmt*, int) { return TRELLIS_DB_NULL; }
-int64_t db_column_int(trellis_stmt*, int) { return 0; }
-double db_column_real(trellis_stmt*, int) { return 0; }
-trellis_str db_column_text(trellis_stmt*, int) { return {nullptr, 0}; }
-int64_t db_rows_affected(trellis_stmt*) { return 0; }
-void db_finalize(trellis_stmt*) {}
-int db_begin(trellis_call*) { return TRELLIS_DB_UNAVAILABLE; }
-int db_commit(trellis_call*) { return TRELLIS_DB_UNAVAILABLE; }
-int db_rollback(trellis_call*) { return TRELLIS_DB_UNAVAILABLE; }
-int db_error(trellis_call*, trellis_str* message) {
-    static constexpr char text[] = "no database layer yet";
-    if (message) *message = {text, sizeof text - 1};
-    return TRELLIS_DB_UNAVAILABLE;
+
+int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out) {
+    if (out) *out = nullptr;
+    if (!call || !out) return TRELLIS_DB_MISUSE;
+    CallDb* db = call_db(call);
+    if (!db) return no_database();
+    try {
+        auto stmt = std::make_unique<trellis_stmt>();
+        stmt->owner = db;
+        stmt->sql = std::string(view(sql));
+        if (stmt->sql.find_first_not_of(" \t\r\n;") == std::string::npos) return misuse(*db, "empty SQL statement");
+        for (auto& name : parameter_names(stmt->sql)) {
+            Param param;
+            param.name = std::move(name);
+            stmt->params.push_back(std::move(param));
+        }
+        try {
+            stmt->statement = prepare_on(session(*db), stmt->sql);
+        } catch (...) {
+            fail(*db);
+            // A pooled connection that died while idle (say, the server
+            // restarted): preparing has no side effects, so try once more on
+            // a fresh connection instead of failing this request.
+            if (!may_reconnect(*db)) return db->last_code;
+            renew_lease(*db);
+            stmt->statement = prepare_on(session(*db), stmt->sql);
+        }
+        *out = db->statements.emplace_back(std::move(stmt)).get();
+        return TRELLIS_DB_OK;
+    } catch (...) {
+        return fail(*db);
+    }
+}
+
+int db_bind_int(trellis_stmt* stmt, trellis_str name, int64_t value) {
+    return bind(stmt, name, [&](Param& p) {
+        p.kind = Param::Kind::Int;
+        p.integer = value;
+        p.indicator = soci::i_ok;
+    });
+}
+
+int db_bind_real(trellis_stmt* stmt, trellis_str name, double value) {
+    if (stmt && !std::isfinite(value)) return misuse(*stmt->owner, "cannot bind a NaN or infinite value");
+    return bind(stmt, name, [&](Param& p) {
+        p.kind = Param::Kind::Real;
+        p.real = value;
+        p.indicator = soci::i_ok;
+    });
+}
+
+int db_bind_text(trellis_stmt* stmt, trellis_str name, trellis_str value) {
+    return bind(stmt, name, [&](Param& p) {
+        p.kind = Param::Kind::Text;
+        p.text.assign(view(value));
+        p.indicator = soci::i_ok;
+    });
+}
+
+int db_bind_null(trellis_stmt* stmt, trellis_str name) {
+    return bind(stmt, name, [&](Param& p) {
+        p.kind = Param::Kind::Null;
+        p.text.clear();
+        p.indicator = soci::i_null;
+    });
+}
+
+int db_step(trellis_stmt* stmt) {
+    if (!stmt) return TRELLIS_DB_MISUSE;
+    CallDb& db = *stmt->owner;
+    try {
+        switch (stmt->state) {
+            case trellis_stmt::State::Done: return TRELLIS_DB_DONE;
+            case trellis_stmt::State::Failed: return misuse(db, "the statement failed before: prepare it again");
+            case trellis_stmt::State::Row: {
+                stmt->texts.clear();
+                const bool got = stmt->statement->fetch();
+                new_row(stmt, got);
+                return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
+            }
+            case trellis_stmt::State::Prepared: break;
+        }
+        for (const Param& param : stmt->params) {
+            if (param.kind == Param::Kind::Unset) {
+                stmt->state = trellis_stmt::State::Failed;
+                return misuse(db, "parameter :" + param.name + " is not bound");
+            }
+        }
+        for (Param& param : stmt->params) {
+            switch (param.kind) {
+                case Param::Kind::Int: stmt->statement->exchange(soci::use(param.integer, param.indicator, param.name)); break;
+                case Param::Kind::Real: stmt->statement->exchange(soci::use(param.real, param.indicator, param.name)); break;
+                case Param::Kind::Text:
+                case Param::Kind::Null:
+                case Param::Kind::Unset: stmt->statement->exchange(soci::use(param.text, param.indicator, param.name)); break;
+            }
+        }
+        stmt->statement->exchange(soci::into(stmt->row));
+        stmt->statement->define_and_bind();
+        const bool got = stmt->statement->execute(true);
+        // Right away: SQLite counts changes per connection, not per statement.
+        stmt->affected = std::max(0LL, stmt->statement->get_affected_rows());
+        new_row(stmt, got);
+        return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
+    } catch (...) {
+        stmt->state = trellis_stmt::State::Failed;
+        stmt->texts.clear();
+        return fail(db);
+    }
+}
+
+int db_column_count(trellis_stmt* stmt) {
+    if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return 0;
+    return static_cast<int>(stmt->row.size());
+}
+
+trellis_str db_column_name(trellis_stmt* stmt, int index) {
+    if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return {"", 0};
+    if (index < 0 || static_cast<std::size_t>(index) >= stmt->names.size()) {
+        misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range");
+        return {"", 0};
+    }
+    return str(stmt->names[static_cast<std::size_t>(index)]);
+}
+
+int db_column_index(trellis_stmt* stmt, trellis_str name) {
+    if (!stmt) return -1;
+    for (std::size_t i = 0; i < stmt->names.size(); ++i) {
+        if (iequals(stmt->names[i], view(name))) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+int db_column_type(trellis_stmt* stmt, int index) {
+    if (!valid_column(stmt, index)) return TRELLIS_DB_NULL;
+    try {
+        return column_type(stmt, index);
+    } catch (...) {
+        fail(*stmt->owner);
+        return TRELLIS_DB_NULL;
+    }
+}
+
+int64_t db_column_int(trellis_stmt* stmt, int index) {
+    if (!valid_column(stmt, index)) return 0;
+    try {
+        const auto i = static_cast<std::size_t>(index);
+        if (stmt->row.get_indicator(i) == soci::i_null) return 0;
+        if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_int64(native, index);
+        switch (stmt->row.get_properties(i).get_data_type()) {
+            case soci::dt_integer: return stmt->row.get<int>(i);
+            case soci::dt_long_long: return stmt->row.get<long long>(i);
+            case soci::dt_unsigned_long_long: return static_cast<int64_t>(stmt->row.get<unsigned long long>(i));
+            case soci::dt_double: {
+                const double d = stmt->row.get<double>(i);
+                return std::isfinite(d) ? static_cast<int64_t>(d) : 0;
+            }
+            default: {
+                const std::string text = column_as_text(stmt, index);
+                return std::strtoll(text.c_str(), nullptr, 10);
+            }
+        }
+    } catch (...) {
+        fail(*stmt->owner);
+        return 0;
+    }
+}
+
+double db_column_real(trellis_stmt* stmt, int index) {
+    if (!valid_column(stmt, index)) return 0;
+    try {
+        const auto i = static_cast<std::size_t>(index);
+        if (stmt->row.get_indicator(i) == soci::i_null) return 0;
+        if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_double(native, index);
+        switch (stmt->row.get_properties(i).get_data_type()) {
+            case soci::dt_integer: return stmt->row.get<int>(i);
+            case soci::dt_long_long: return static_cast<double>(stmt->row.get<long long>(i));
+            case soci::dt_unsigned_long_long: return static_cast<double>(stmt->row.get<unsigned long long>(i));
+            case soci::dt_double: return stmt->row.get<double>(i);
+            default: {
+                const std::string text = column_as_text(stmt, index);
+                return std::strtod(text.c_str(), nullptr);
+            }
+        }
+    } catch (...) {
+        fail(*stmt->owner);
+        return 0;
+    }
+}
+
+trellis_str db_column_text(trellis_stmt* stmt, int index) {
+    if (!valid_column(stmt, index)) return {"", 0};
+    try {
+        const auto i = static_cast<std::size_t>(index);
+        if (stmt->row.get_indicator(i) == soci::i_null) return {"", 0};
+        auto& cached = stmt->texts[i];
+        if (!cached) cached = column_as_text(stmt, index);
+        return str(*cached);
+    } catch (...) {
+        fail(*stmt->owner);
+        return {"", 0};
+    }
+}
+
+int64_t db_rows_affected(trellis_stmt* stmt) { return stmt ? stmt->affected : 0; }
+
+void db_finalize(trellis_stmt* stmt) {
+    if (!stmt) return;
+    auto& owned = stmt->owner->statements;
+    auto it = std::find_if(owned.begin(), owned.end(), [&](const auto& p) { return p.get() == stmt; });
+    if (it != owned.end()) owned.erase(it);
+}
+
+int db_begin(trellis_call* call) {
+    if (!call) return TRELLIS_DB_MISUSE;
+    CallDb* db = call_db(call);
+    if (!db) return no_database();
+    if (db->in_transaction) return misuse(*db, "a transaction is already open (transactions do not nest)");
+    auto begin = [&] {
+        // SQLite: take the write lock now (IMMEDIATE), so that a transaction
+        // that reads then writes cannot fail half-way with SQLITE_BUSY; the
+        // busy timeout makes concurrent writers queue instead.
+        if (db->database.backend() == Backend::Sqlite)
+            session(*db) << "BEGIN IMMEDIATE";
+        else
+            session(*db).begin();
+    };
+    try {
+        try {
+            begin();
+        } catch (...) {
+            fail(*db);
+            if (!may_reconnect(*db)) return db->last_code;
+            renew_lease(*db);
+            begin();
+        }
+        db->in_transaction = true;
+        return TRELLIS_DB_OK;
+    } catch (...) {
+        return fail(*db);
+    }
+}
+
+int db_commit(trellis_call* call) {
+    if (!call) return TRELLIS_DB_MISUSE;
+    CallDb* db = call_db(call);
+    if (!db) return no_database();
+    if (!db->in_transaction || !db->lease) return misuse(*db, "db_commit without db_begin");
+    try {
+        db->lease->session().commit();
+        db->in_transaction = false;
+        return TRELLIS_DB_OK;
+    } catch (...) {
+        // A failed COMMIT (a deferred constraint, say) ends the transaction:
+        // make sure nothing of it stays open on a pooled session.
+        const int code = fail(*db);
+        try {
+            db->lease->session().rollback();
+        } catch (...) {
+            if (db->database.backend() == Backend::Sqlite) db->lease->discard();
+        }
+        db->in_transaction = false;
+        return code;
+    }
+}
+
+int db_rollback(trellis_call* call) {
+    if (!call) return TRELLIS_DB_MISUSE;
+    CallDb* db = call_db(call);
+    if (!db) return no_database();
+    if (!db->in_transaction || !db->lease) return misuse(*db, "db_rollback without db_begin");
+    db->in_transaction = false;
+    try {
+        db->lease->session().rollback();
+        return TRELLIS_DB_OK;
+    } catch (...) {
+        const int code = fail(*db);
+        db->lease->discard();
+        return code;
+    }
+}
+
+int db_error(trellis_call* call, trellis_str* message) {
+    static constexpr std::string_view none = "no database configured";
+    if (!call) return TRELLIS_DB_MISUSE;
+    if (!call->db) {
+        if (!call->database) {
+            if (message) *message = str(none);
+            return TRELLIS_DB_UNAVAILABLE;
+        }
+        if (message) *message = {"", 0};
+        return TRELLIS_DB_OK;
+    }
+    if (message) *message = str(call->db->last_message);
+    return call->db->last_code;
 }
 
 }  // namespace trellis::db

@@ -14,6 +14,7 @@ using plugins::hook_index;
 Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     call_.plugin = &handler.plugin->ctx;
     call_.fail_status = 0;
+    call_.fail_errors.clear();
     trellis_status rc = TRELLIS_ERROR;
     try {
         rc = handler.fn(plugins::host_api(), &call_);
@@ -26,6 +27,7 @@ Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     if (call_.fail_status != 0) {
         failed_status_ = call_.fail_status;
         failed_detail_ = std::move(call_.fail_detail);
+        failed_errors_ = std::move(call_.fail_errors);
         return Step::Failed;
     }
     if (rc == TRELLIS_OK) return Step::Continue;
@@ -78,6 +80,7 @@ void Pipeline::route() {
             route_ = &snapshot_.routes[match.target];
             owner_ = route_->mount;
             call_.route = route_->pattern;
+            call_.model = route_->model;
             params_ = std::move(match.params);
             call_.params = &params_;
             Step step = run_hooks(*own_hooks(HookKind::BeforeRequest), "before_request hook");
@@ -141,7 +144,7 @@ void Pipeline::answer_error(int status, std::string detail) {
     }
     call_.reset_response(status);
     call_.content_type = kProblemContentType;
-    call_.body = problem_json(status, detail, call_.path);
+    call_.body = problem_json(status, detail, call_.path, status == failed_status_ ? failed_errors_ : std::string());
 }
 
 bool Pipeline::run_error_handler(const BoundHandler& handler, int status, const std::string& detail) {

@@ -47,6 +47,7 @@ private:
     const plugins::Mount* owner_ = nullptr;
     int failed_status_ = 0;
     std::string failed_detail_;
+    std::string failed_errors_;
     std::vector<std::pair<std::string, std::string>> params_;
 };
 

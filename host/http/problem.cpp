@@ -10,7 +10,7 @@ std::string_view reason_phrase(int status) noexcept {
     return text && *text ? std::string_view(text) : std::string_view("Error");
 }
 
-std::string problem_json(int status, std::string_view detail, std::string_view instance) {
+std::string problem_json(int status, std::string_view detail, std::string_view instance, std::string_view errors_json) {
     nlohmann::ordered_json body = {
         {"type", "about:blank"},
         {"title", reason_phrase(status)},
@@ -18,6 +18,7 @@ std::string problem_json(int status, std::string_view detail, std::string_view i
     };
     if (!detail.empty()) body["detail"] = detail;
     if (!instance.empty()) body["instance"] = instance;
+    if (!errors_json.empty()) body["errors"] = nlohmann::ordered_json::parse(errors_json, nullptr, false);
     // Request paths may hold invalid UTF-8: replace rather than throw.
     return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

@@ -249,6 +249,7 @@ public:
 
         const std::string request_id = accept_or_make_request_id(request);
         trellis_call call(request, Http::methodString(request.method()), request.resource(), request_id);
+        call.database = snapshot->database.get();
         Pipeline pipeline(*snapshot, call);
         pipeline.respond();
 

@@ -21,6 +21,9 @@ namespace trellis::db {
 class Database;
 struct CallDb;
 }
+namespace trellis::config {
+struct ModelSpec;
+}
 
 // One loaded plugin instance, as plugins see it (opaque to them).
 struct trellis_plugin_ctx {
@@ -44,6 +47,7 @@ struct trellis_call {
     std::string_view request_id;
     std::string_view route;  // matched template; empty until (unless) a route matched
     const std::vector<std::pair<std::string, std::string>>* params = nullptr;
+    const trellis::config::ModelSpec* model = nullptr;  // resource routes: the model served
     trellis_plugin_ctx* plugin = nullptr;
 
     // The response being built.
@@ -54,6 +58,7 @@ struct trellis_call {
 
     int fail_status = 0;     // set by fail(): the host answers through its error chain
     std::string fail_detail;
+    std::string fail_errors; // host-built failures only: a JSON array for the problem's "errors" member
 
     int error_status = 0;    // while an error handler runs: the status it answers
     std::string error_detail;

@@ -1,6 +1,11 @@
 #include "plugins/snapshot.hpp"
 
+#include "db/resources.hpp"
+#include "db/schema.hpp"
+
 #include <algorithm>
+#include <map>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -30,6 +35,12 @@ std::string route_shape(std::string_view pattern) {
         i = close;
     }
     return shape;
+}
+
+const config::ModelSpec* find_model(const config::Manifest& manifest, const std::string& name) {
+    for (const auto& model : manifest.models)
+        if (model.name == name) return &model;
+    return nullptr;
 }
 
 // Operator `errors` that name a handler need that plugin loaded and the symbol exported.
@@ -91,11 +102,58 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
     std::vector<std::string> problems;
 
     snapshot->logging = config.logging;
+    try {
+        const auto& dbc = config.database;
+        const unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+        snapshot->database = std::make_shared<db::Database>(db::parse_url(dbc.url, dbc.base_dir),
+                                                            dbc.pool ? dbc.pool : threads + 1, dbc.busy_timeout);
+    } catch (const std::invalid_argument& e) {
+        throw LoadError({config.database.file + ":" + std::to_string(config.database.line) + ":" +
+                         std::to_string(config.database.column) + ": database.url: " + e.what()});
+    }
     // Routes point at their mount: no reallocation once they do.
     snapshot->mounts.reserve(config.plugins.size());
 
     std::vector<std::filesystem::path> search = extra_plugin_dirs;
     search.insert(search.end(), config.plugin_path.begin(), config.plugin_path.end());
+
+    // Registers a route; a conflict names both plugins.
+    const auto add_route = [&](RouteEntry route, const std::string& key) {
+        try {
+            snapshot->router.add(route.method, route.pattern, static_cast<std::uint32_t>(snapshot->routes.size()));
+        } catch (const http::RouteError& e) {
+            std::string problem = route.plugin->ctx.file.string() + ": plugin '" + route.plugin->name() +
+                                  "' refused: route " + route.method + " " + route.pattern + " (" + key + ") ";
+            const std::string shape = route_shape(route.pattern);
+            auto taken = std::find_if(snapshot->routes.begin(), snapshot->routes.end(), [&](const RouteEntry& r) {
+                return r.method == route.method && route_shape(r.pattern) == shape;
+            });
+            if (taken != snapshot->routes.end())
+                problem += "conflicts with plugin '" + taken->plugin->name() + "' route " + taken->method + " " +
+                           taken->pattern + "; mount one of them elsewhere or disable one";
+            else
+                problem += std::string("is invalid: ") + e.what();
+            problems.push_back(std::move(problem));
+            return;
+        }
+        spdlog::debug("route {} {} -> {}.{}", route.method, route.pattern, route.plugin->name(), route.handler_symbol);
+        snapshot->routes.push_back(std::move(route));
+    };
+
+    // Tables belong to the whole database: two plugins may not declare one model.
+    std::map<std::string, std::string> model_owner;
+    const auto add_models = [&](const LoadedPlugin& plugin, std::vector<std::string>& out) {
+        const auto& manifest = plugin.manifest;
+        if (manifest.models.empty() && manifest.migrations.empty()) return;
+        for (const auto& model : manifest.models) {
+            auto [it, fresh] = model_owner.emplace(model.name, plugin.name());
+            if (!fresh)
+                out.push_back(plugin.ctx.file.string() + ": plugin '" + plugin.name() + "' refused: model '" +
+                              model.name + "' is already declared by plugin '" + it->second +
+                              "' (tables are shared by all plugins: rename one)");
+        }
+        snapshot->schemas.push_back(db::plugin_schema(manifest, snapshot->database->backend()));
+    };
 
     for (const auto& entry : config.plugins) {
         if (!entry.enabled) {
@@ -132,29 +190,19 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         }
 
         const auto& routes = plugin->manifest.routes;
-        for (std::size_t i = 0; i < routes.size(); ++i) {
-            RouteEntry route{plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
-                             http::join_mount(entry.mount, routes[i].path), routes[i].handler};
-            try {
-                snapshot->router.add(route.method, route.pattern, static_cast<std::uint32_t>(snapshot->routes.size()));
-            } catch (const http::RouteError& e) {
-                std::string problem = plugin->ctx.file.string() + ": plugin '" + entry.name + "' refused: route " +
-                                      route.method + " " + route.pattern + " (routes[" + std::to_string(i) + "]) ";
-                const std::string shape = route_shape(route.pattern);
-                auto taken = std::find_if(snapshot->routes.begin(), snapshot->routes.end(), [&](const RouteEntry& r) {
-                    return r.method == route.method && route_shape(r.pattern) == shape;
-                });
-                if (taken != snapshot->routes.end())
-                    problem += "conflicts with plugin '" + taken->plugin->name() + "' route " + taken->method + " " +
-                               taken->pattern + "; mount one of them elsewhere or disable one";
-                else
-                    problem += std::string("is invalid: ") + e.what();
-                problems.push_back(std::move(problem));
-                continue;
-            }
-            spdlog::debug("route {} {} -> {}.{}", route.method, route.pattern, entry.name, route.handler_symbol);
-            snapshot->routes.push_back(std::move(route));
+        for (std::size_t i = 0; i < routes.size(); ++i)
+            add_route({plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
+                       http::join_mount(entry.mount, routes[i].path), routes[i].handler, nullptr},
+                      "routes[" + std::to_string(i) + "]");
+        for (std::size_t i = 0; i < plugin->manifest.resources.size(); ++i) {
+            const auto& resource = plugin->manifest.resources[i];
+            const auto* model = find_model(plugin->manifest, resource.model);
+            if (!model) continue;  // the manifest parser refuses this already
+            for (auto& r : db::resource_routes(resource, *model))
+                add_route({plugin.get(), &mount, r.handler, r.method, http::join_mount(entry.mount, r.path), r.name, model},
+                          "resources[" + std::to_string(i) + "]");
         }
+        add_models(*plugin, problems);
         spdlog::info("plugin {} {} loaded from {} (ABI {}.{}, {} routes, mounted at {})", entry.name,
                      plugin->ctx.version, plugin->ctx.file.string(), plugin->descriptor->abi_major,
                      plugin->descriptor->abi_minor, routes.size(), entry.mount);

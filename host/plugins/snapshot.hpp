@@ -13,6 +13,8 @@
 
 #include "config/operator_config.hpp"
 #include "http/router.hpp"
+#include "db/database.hpp"
+#include "db/migrations.hpp"
 #include "http/static_files.hpp"
 #include "plugins/loader.hpp"
 
@@ -54,6 +56,7 @@ struct RouteEntry {
     std::string method;
     std::string pattern;         // mount + manifest path
     std::string handler_symbol;  // for logs
+    const config::ModelSpec* model = nullptr;  // resource routes: the model they serve
 };
 
 struct Snapshot {
@@ -65,6 +68,8 @@ struct Snapshot {
     std::vector<AppError> app_errors;
     config::ServerConfig server;
     config::LoggingConfig logging;
+    std::shared_ptr<db::Database> database;  // shared with later snapshots
+    std::vector<db::PluginSchema> schemas;   // migrations of every plugin, configuration order
 
     // The mount that owns a path no route matched: the longest prefix.
     const Mount* owner_of(std::string_view path) const noexcept;

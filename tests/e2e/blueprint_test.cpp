@@ -178,6 +178,12 @@ TEST_F(BlueprintHooksTest, PluginHooksRunOnlyForTheirOwnRoutes) {
     Response unrouted = get(port(), "/scoped/nothing-here");
     EXPECT_EQ(unrouted.status, 404) << unrouted.dump();
     EXPECT_FALSE(unrouted.header("X-Scoped-After")) << unrouted.dump();
+
+    // An application hook answered before routing: no routed plugin either.
+    Response answered = get(port(), "/scoped/ok", {{"X-Hook-Action", "apphooks:answer"}});
+    EXPECT_EQ(answered.status, 200) << answered.dump();
+    EXPECT_EQ(answered.header("X-Order").value_or("<none>"), "apphooks:before1,apphooks:after,apphooks2:after")
+        << answered.dump();
 }
 
 // ---- application-scope hooks and ordering ----------------------------------------
@@ -268,6 +274,7 @@ public:
               "  500: {json: {error: internal error}}\n"
               "  503: {text: \"down for maintenance\"}\n"
               "  404: {handler: scoped.scoped_app_not_found}\n"
+              "  502: {handler: scoped.scoped_error_throws}\n"
               "  4xx: {json: {error: client error, from: operator}}\n");
     }
 };
@@ -307,7 +314,13 @@ TEST_F(OperatorErrorsTest, ClassForm) {
 }
 
 TEST_F(OperatorErrorsTest, UnconfiguredStatusIsDefaultProblem) {
-    EXPECT_TRUE(IsDefaultProblem(get(port(), "/apphooks/status/502"), 502, "/apphooks/status/502"));
+    EXPECT_TRUE(IsDefaultProblem(get(port(), "/apphooks/status/501"), 501, "/apphooks/status/501"));
+}
+
+TEST_F(OperatorErrorsTest, OperatorHandlerThatThrowsFallsBackToDefault) {
+    Response r = get(port(), "/apphooks/status/502");
+    EXPECT_TRUE(IsDefaultProblem(r, 502, "/apphooks/status/502"));
+    EXPECT_EQ(r.json()["detail"], "status requested by the test") << "the original failure's detail";
 }
 
 TEST_F(OperatorErrorsTest, PluginHandlerWinsOverOperator) {
@@ -329,6 +342,32 @@ TEST_F(OperatorErrorsTest, PluginHandlerWinsOverOperator) {
 TEST_F(OperatorErrorsTest, FailingPluginErrorHandlerFallsBackToDefaultNotOperator) {
     Response r = get(port(), "/scoped/teapot", kToken);
     EXPECT_TRUE(IsDefaultProblem(r, 418, "/scoped/teapot"));
+}
+
+// An operator handler must name an enabled plugin that exports the symbol.
+RunResult check_errors(std::string_view plugins_block, std::string_view errors_block) {
+    TempDir dir;
+    auto config = dir.write("trellis.yaml",
+                            config_yaml(free_port(), plugins_block, "", "errors:\n" + std::string(errors_block)));
+    return run_check(config);
+}
+
+TEST(OperatorErrorsConfig, HandlerSymbolMustExist) {
+    RunResult r = check_errors("  scoped: {mount: /scoped}\n", "  404: {handler: scoped.no_such_symbol}\n");
+    EXPECT_TRUE(r.status.exited && r.status.code == 1) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "no_such_symbol"));
+}
+
+TEST(OperatorErrorsConfig, HandlerPluginMustBeEnabled) {
+    RunResult absent = check_errors("  scoped: {mount: /scoped}\n", "  404: {handler: apphooks.apphooks_echo}\n");
+    EXPECT_TRUE(absent.status.exited && absent.status.code == 1) << absent.describe();
+    EXPECT_TRUE(Contains(absent.err, "apphooks"));
+    RunResult disabled = check_errors("  scoped: {mount: /scoped}\n  apphooks: {enabled: false}\n",
+                                      "  404: {handler: apphooks.apphooks_echo}\n");
+    EXPECT_TRUE(disabled.status.exited && disabled.status.code == 1) << disabled.describe();
+    EXPECT_TRUE(Contains(disabled.err, "apphooks"));
+    RunResult ok = check_errors("  scoped: {mount: /scoped}\n", "  404: {handler: scoped.scoped_app_not_found}\n");
+    EXPECT_TRUE(ok.status.exited && ok.status.code == 0) << ok.describe();
 }
 
 // ===========================================================================
@@ -411,7 +450,7 @@ std::string access_line(const ConfiguredHost& h, const std::string& rid, std::st
 
 class AccessLogTextTest : public ConfiguredHostTest<AccessLogTextTest> {
 public:
-    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  level: info\n"); }  // access: on by default
+    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n"); }  // access on by default, text format
 };
 
 struct TextAccess {
@@ -469,6 +508,17 @@ TEST_F(AccessLogTextTest, UnmatchedRequestLine) {
     EXPECT_EQ(a->route, "-");
 }
 
+TEST_F(AccessLogTextTest, GeneratedIdIsTheOneSentBack) {
+    Response r = get(port(), "/apphooks/id");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    const std::string rid = r.header("X-Request-Id").value_or("");
+    ASSERT_TRUE(sane_request_id(rid)) << r.dump();
+    auto a = parse_text_access(access_line(host(), rid, "id="));
+    ASSERT_TRUE(a) << host().err();
+    EXPECT_EQ(a->id, rid);
+    EXPECT_EQ(a->route, "/apphooks/id");
+}
+
 TEST_F(AccessLogTextTest, OneLinePerRequest) {
     const std::string rid = unique_id("acc");
     ASSERT_EQ(get(port(), "/apphooks/id", with_id(rid)).status, 200);
@@ -479,7 +529,7 @@ TEST_F(AccessLogTextTest, OneLinePerRequest) {
 
 class AccessLogJsonTest : public ConfiguredHostTest<AccessLogJsonTest> {
 public:
-    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  level: info\n  access: true\n  format: json\n"); }
+    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  access: true\n  format: json\n"); }
 };
 
 TEST_F(AccessLogJsonTest, LineIsAJsonObjectWithTheDocumentedKeys) {
@@ -506,7 +556,7 @@ TEST_F(AccessLogJsonTest, LineIsAJsonObjectWithTheDocumentedKeys) {
 
 class AccessLogOffTest : public ConfiguredHostTest<AccessLogOffTest> {
 public:
-    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  level: info\n  access: false\n"); }
+    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  access: false\n"); }
 };
 
 TEST_F(AccessLogOffTest, NoAccessLines) {

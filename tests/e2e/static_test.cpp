@@ -1,6 +1,8 @@
 // Static files shipped by plugins (manifest `static`): the assets plugin
 // serves test-plugins/assets/www under /static (mount /), the spa plugin
 // serves test-plugins/spa/static as a single-page application under /app.
+#include <unistd.h>
+
 #include <system_error>
 
 #include "blueprint_support.hpp"
@@ -14,6 +16,11 @@ const Headers kBrowser{{"Accept", "text/html,application/xhtml+xml,application/x
 fs::path www() { return test_plugin_dir() / "assets" / "www"; }
 fs::path spa_root() { return test_plugin_dir() / "spa" / "static"; }
 
+// The symlinks live in the shared build tree: named per process, so that
+// parallel runs (ctest -j runs each test in its own process) do not collide.
+std::string link_file() { return "escape-link-" + std::to_string(::getpid()) + ".txt"; }
+std::string link_dir() { return "escape-dir-" + std::to_string(::getpid()); }
+
 class StaticTest : public ConfiguredHostTest<StaticTest> {
 public:
     static void SetUpTestSuite() {
@@ -23,9 +30,9 @@ public:
         remove_links();
         std::error_code ec;
         for (const auto& dir : {www(), spa_root()}) {
-            fs::create_symlink(outside_->path() / "secret.txt", dir / "escape-link.txt", ec);
+            fs::create_symlink(outside_->path() / "secret.txt", dir / link_file(), ec);
             if (ec) setup_error_ = "cannot create a symlink in " + dir.string() + ": " + ec.message();
-            fs::create_directory_symlink(outside_->path(), dir / "escape-dir", ec);
+            fs::create_directory_symlink(outside_->path(), dir / link_dir(), ec);
             if (ec) setup_error_ = "cannot create a symlink in " + dir.string() + ": " + ec.message();
         }
         start("  assets: {mount: /}\n"
@@ -47,8 +54,8 @@ protected:
     static void remove_links() {
         std::error_code ec;
         for (const auto& dir : {www(), spa_root()}) {
-            fs::remove(dir / "escape-link.txt", ec);
-            fs::remove(dir / "escape-dir", ec);
+            fs::remove(dir / link_file(), ec);
+            fs::remove(dir / link_dir(), ec);
         }
     }
 
@@ -175,10 +182,11 @@ TEST_F(StaticTest, TraversalIsRefused) {
 }
 
 TEST_F(StaticTest, SymlinksOutOfTheDirAreRefused) {
-    EXPECT_TRUE(Refused(get(port(), "/static/escape-link.txt")));
-    EXPECT_TRUE(Refused(get(port(), "/static/escape-dir/secret.txt")));
-    EXPECT_TRUE(Refused(get(port(), "/app/escape-link.txt", kBrowser)));
-    EXPECT_TRUE(Refused(get(port(), "/app/escape-dir/secret.txt", kBrowser)));
+    ASSERT_TRUE(fs::is_symlink(www() / link_file()) && fs::exists(www() / link_file())) << "the suite's symlink is gone";
+    EXPECT_TRUE(Refused(get(port(), "/static/" + link_file())));
+    EXPECT_TRUE(Refused(get(port(), "/static/" + link_dir() + "/secret.txt")));
+    EXPECT_TRUE(Refused(get(port(), "/app/" + link_file(), kBrowser)));
+    EXPECT_TRUE(Refused(get(port(), "/app/" + link_dir() + "/secret.txt", kBrowser)));
 }
 
 // ---- single-page application ----------------------------------------------------

@@ -158,7 +158,8 @@ TEST(Manifest, HeaderValues) {
 
 TEST(Manifest, UnknownTopLevelKeys) {
     EXPECT_EQ(only_error(kHead + "rutes: []\n"), "M:4:1: rutes: unknown key; did you mean 'routes'?");
-    EXPECT_EQ(only_error(kHead + "models: {}\n"), "M:4:1: models: unknown key");
+    EXPECT_EQ(only_error(kHead + "modles: {}\n"), "M:4:1: modles: unknown key; did you mean 'models'?");
+    EXPECT_EQ(only_error(kHead + "tables: {}\n"), "M:4:1: tables: unknown key");
     EXPECT_EQ(only_error(kHead + "abi: 1.1\n"), "M:4:1: abi: duplicate key; first set at line 3, column 1");
 }
 
@@ -600,4 +601,377 @@ TEST(ResolveSettings, WithTheOperatorsConfigFile) {
     ASSERT_EQ(sink.diagnostics().size(), 1u);
     EXPECT_EQ(sink.diagnostics()[0].str(),
               file.string() + ":5:18: plugins.notes.settings.max_title: must be at most 1000");
+}
+
+// ---- Models, migrations, resources (issue 3) ----
+
+namespace {
+
+const std::string kData = kHead + R"yaml(models:
+  note:
+    fields:
+      id:      {type: integer, primary_key: true}
+      title:   {type: text, max: 200, required: true}
+      body:    {type: text}
+      rating:  {type: real, default: 2.5}
+      done:    {type: boolean, default: false, required: true}
+      created: {type: timestamp, index: true, default: "2024-01-01T00:00:00Z"}
+      meta:    {type: json, default: {tags: [a, 1]}}
+      slug:    {type: text, unique: true, default: "it's"}
+      views:   {type: integer, default: -3}
+  tag:
+    fields:
+      name: {type: text, primary_key: true, max: 40}
+migrations:
+  - id: 001_seed
+    sql: "INSERT INTO tag (name) VALUES ('welcome')"
+  - {id: 002.fts, sqlite: "CREATE TABLE a (x)", postgresql: "CREATE TABLE b (x)"}
+  - {id: 003-pg-only, postgresql: "CREATE EXTENSION IF NOT EXISTS pg_trgm"}
+  - {id: 004_both, sql: "SELECT 1", sqlite: "SELECT 2"}
+resources:
+  - {model: note, path: /}
+  - model: tag
+    path: /tags
+)yaml";
+
+// The single error of a manifest whose `models` section is `models` (indented by two).
+std::string model_error(const std::string& models) { return only_error(kHead + "models:\n" + models); }
+// One field line of model `m`; the field sits on line 7.
+std::string field_error(const std::string& line) {
+    return model_error("  m:\n    fields:\n      id: {type: integer, primary_key: true}\n      " + line + "\n");
+}
+
+}  // namespace
+
+TEST(ManifestModels, ParsesFieldsFlagsAndDefaults) {
+    const Manifest m = parse_manifest(kData, kSource);
+    ASSERT_EQ(m.models.size(), 2u);
+    const ModelSpec& note = m.models[0];
+    EXPECT_EQ(note.name, "note");
+    EXPECT_EQ(note.line, 5);
+    EXPECT_EQ(note.column, 3);
+    ASSERT_EQ(note.fields.size(), 9u);  // declaration order
+    const FieldSpec& id = note.fields[0];
+    EXPECT_EQ(id.name, "id");
+    EXPECT_EQ(id.type, FieldType::Integer);
+    EXPECT_TRUE(id.primary_key);
+    EXPECT_FALSE(id.required);
+    EXPECT_EQ(id.line, 7);
+    EXPECT_EQ(id.column, 7);
+    const FieldSpec& title = note.fields[1];
+    EXPECT_EQ(title.type, FieldType::Text);
+    EXPECT_EQ(title.max, 200u);
+    EXPECT_TRUE(title.required);
+    EXPECT_FALSE(title.default_json);
+    EXPECT_FALSE(note.fields[2].max);
+    EXPECT_FALSE(note.fields[2].required);
+    EXPECT_EQ(note.fields[3].type, FieldType::Real);
+    EXPECT_EQ(note.fields[3].default_json, "2.5");
+    EXPECT_EQ(note.fields[4].type, FieldType::Boolean);
+    EXPECT_EQ(note.fields[4].default_json, "false");
+    EXPECT_TRUE(note.fields[4].required);
+    EXPECT_EQ(note.fields[5].type, FieldType::Timestamp);
+    EXPECT_TRUE(note.fields[5].index);
+    EXPECT_EQ(note.fields[5].default_json, "\"2024-01-01T00:00:00Z\"");
+    EXPECT_EQ(note.fields[6].type, FieldType::Json);
+    EXPECT_EQ(note.fields[6].default_json, R"({"tags":["a",1]})");
+    EXPECT_TRUE(note.fields[7].unique);
+    EXPECT_EQ(note.fields[7].default_json, R"("it's")");
+    EXPECT_EQ(note.fields[8].default_json, "-3");
+
+    EXPECT_EQ(note.primary_key(), &note.fields[0]);
+    EXPECT_EQ(note.field("slug"), &note.fields[7]);
+    EXPECT_EQ(note.field("nope"), nullptr);
+    const ModelSpec& tag = m.models[1];
+    ASSERT_NE(tag.primary_key(), nullptr);
+    EXPECT_EQ(tag.primary_key()->name, "name");
+    EXPECT_EQ(tag.primary_key()->type, FieldType::Text);
+    EXPECT_EQ(tag.primary_key()->max, 40u);
+    EXPECT_EQ(ModelSpec{}.primary_key(), nullptr);
+}
+
+TEST(ManifestModels, NoModelsIsFine) {
+    EXPECT_TRUE(parse_manifest(kHead, kSource).models.empty());
+    EXPECT_TRUE(parse_manifest(kHead + "models:\nmigrations:\nresources:\n", kSource).models.empty());
+}
+
+TEST(ManifestModels, Shapes) {
+    EXPECT_EQ(only_error(kHead + "models: [note]\n"), "M:4:9: models: must be a map from model name to {fields: {...}}");
+    EXPECT_EQ(model_error("  note: x\n"),
+              "M:5:9: models.note: must be a map such as {fields: {id: {type: integer, primary_key: true}}}");
+    EXPECT_EQ(model_error("  note:\n"),
+              "M:5:3: models.note: must be a map such as {fields: {id: {type: integer, primary_key: true}}}");
+    EXPECT_EQ(manifest_errors(kHead + "models:\n  note: {table: x}\n"),
+              (std::vector<std::string>{
+                  kSource + ":5:10: models.note.table: unknown key",
+                  kSource + ":5:9: models.note.fields: required key is missing",
+              }));
+    EXPECT_EQ(manifest_errors(kHead + "models:\n  note: {feilds: {}}\n"),
+              (std::vector<std::string>{
+                  kSource + ":5:10: models.note.feilds: unknown key; did you mean 'fields'?",
+                  kSource + ":5:9: models.note.fields: required key is missing",
+              }));
+    EXPECT_EQ(model_error("  note: {fields: {}}\n"), "M:5:18: models.note.fields: must be a map from field name to {type, ...}");
+    EXPECT_EQ(model_error("  note: {fields: [id]}\n"), "M:5:18: models.note.fields: must be a map from field name to {type, ...}");
+    EXPECT_EQ(model_error("  note:\n    fields:\n      id: integer\n"),
+              "M:7:11: models.note.fields.id: must be a map such as {type: text, max: 200, required: true}");
+}
+
+TEST(ManifestModels, Names) {
+    const std::string rule = "model names must be lower-case letters, digits and '_', not starting with a digit";
+    EXPECT_EQ(model_error("  Note: {fields: {id: {type: integer, primary_key: true}}}\n"), "M:5:3: models.Note: " + rule);
+    EXPECT_EQ(model_error("  2note: {fields: {id: {type: integer, primary_key: true}}}\n"), "M:5:3: models.2note: " + rule);
+    EXPECT_EQ(model_error("  my-note: {fields: {id: {type: integer, primary_key: true}}}\n"),
+              "M:5:3: models.my-note: " + rule);
+    EXPECT_EQ(model_error("  order: {fields: {id: {type: integer, primary_key: true}}}\n"),
+              "M:5:3: models.order: 'order' is an SQL keyword; choose another model name");
+    EXPECT_EQ(model_error("  user: {fields: {id: {type: integer, primary_key: true}}}\n"),
+              "M:5:3: models.user: 'user' is an SQL keyword; choose another model name");
+    EXPECT_EQ(model_error("  trellis_x: {fields: {id: {type: integer, primary_key: true}}}\n"),
+              "M:5:3: models.trellis_x: names starting with 'trellis_' are reserved for the host's tables");
+}
+
+TEST(ManifestModels, ValidNamesParse) {
+    const Manifest m = parse_manifest(kHead + "models:\n  _n0te_2: {fields: {id: {type: integer, primary_key: true}, "
+                                              "select_count: {type: integer}}}\n",
+                                      kSource);
+    ASSERT_EQ(m.models.size(), 1u);
+    EXPECT_EQ(m.models[0].name, "_n0te_2");
+    EXPECT_EQ(m.models[0].fields[1].name, "select_count");  // a keyword inside a name is fine
+}
+
+TEST(ManifestModels, DuplicateModelsAndFields) {
+    EXPECT_EQ(model_error("  note: {fields: {id: {type: integer, primary_key: true}}}\n"
+                          "  note: {fields: {id: {type: integer, primary_key: true}}}\n"),
+              "M:6:3: models.note: model declared twice; first declared at line 5, column 3");
+    EXPECT_EQ(field_error("id: {type: text}"),
+              "M:8:7: models.m.fields.id: field declared twice; first declared at line 7, column 7");
+}
+
+TEST(ManifestModels, FieldNames) {
+    EXPECT_EQ(field_error("Title: {type: text}"),
+              "M:8:7: models.m.fields.Title: field names must be lower-case letters, digits and '_', not starting "
+              "with a digit");
+    EXPECT_EQ(field_error("\"a b\": {type: text}"),
+              "M:8:7: models.m.fields.a b: field names must be lower-case letters, digits and '_', not starting "
+              "with a digit");
+    for (const std::string keyword : {"select", "table", "order", "group", "where", "from", "user", "index", "key",
+                                      "primary", "default", "check", "references"})
+        EXPECT_EQ(field_error(keyword + ": {type: text}"),
+                  "M:8:7: models.m.fields." + keyword + ": '" + keyword +
+                      "' is an SQL keyword; choose another field name");
+}
+
+TEST(ManifestModels, FieldTypes) {
+    const std::string rule = "M:8:17: models.m.fields.a.type: must be one of integer, real, text, boolean, timestamp, json";
+    EXPECT_EQ(field_error("a: {type: txt}"), rule + "; did you mean 'text'?");
+    EXPECT_EQ(field_error("a: {type: int}"), rule + "; did you mean 'integer'?");
+    EXPECT_EQ(field_error("a: {type: string}"), rule + "; did you mean 'text'?");
+    EXPECT_EQ(field_error("a: {type: bool}"), rule + "; did you mean 'boolean'?");
+    EXPECT_EQ(field_error("a: {type: float}"), rule + "; did you mean 'real'?");
+    EXPECT_EQ(field_error("a: {type: datetime}"), rule + "; did you mean 'timestamp'?");
+    EXPECT_EQ(field_error("a: {type: blob}"), rule);
+    EXPECT_EQ(field_error("a: {type: [text]}"), rule);
+    EXPECT_EQ(field_error("a: {max: 3}"), "M:8:10: models.m.fields.a.type: required key is missing");
+    EXPECT_EQ(field_error("a: {type: text, reqired: true}"),
+              "M:8:23: models.m.fields.a.reqired: unknown key; did you mean 'required'?");
+    EXPECT_EQ(field_error("a: {type: text, primarykey: true}"),
+              "M:8:23: models.m.fields.a.primarykey: unknown key; did you mean 'primary_key'?");
+    EXPECT_EQ(field_error("a: {type: text, primary: true}"), "M:8:23: models.m.fields.a.primary: unknown key");
+}
+
+TEST(ManifestModels, Flags) {
+    for (const std::string flag : {"primary_key", "unique", "index", "required"}) {
+        const std::string line = "a: {type: text, " + flag + ": yes}";
+        EXPECT_EQ(field_error(line),
+                  "M:8:" + std::to_string(6 + 16 + flag.size() + 2 + 1) + ": models.m.fields.a." + flag +
+                      ": must be true or false")
+            << flag;
+    }
+}
+
+TEST(ManifestModels, PrimaryKeys) {
+    EXPECT_EQ(model_error("  m:\n    fields:\n      a: {type: text}\n"),
+              "M:5:3: models.m.fields: needs a primary key: mark one integer or text field with primary_key: true");
+    EXPECT_EQ(field_error("b: {type: text, primary_key: true}"),
+              "M:8:36: models.m.fields.b.primary_key: a model has one primary key and 'id' already is");
+    EXPECT_EQ(model_error("  m:\n    fields:\n      a: {type: real, primary_key: true}\n"),
+              "M:7:36: models.m.fields.a.primary_key: a primary key must be an integer or text field, not real");
+    EXPECT_EQ(model_error("  m:\n    fields:\n      a: {type: boolean, primary_key: true}\n"),
+              "M:7:39: models.m.fields.a.primary_key: a primary key must be an integer or text field, not boolean");
+    EXPECT_EQ(model_error("  m:\n    fields:\n      a: {type: text, primary_key: true, default: x}\n"),
+              "M:7:51: models.m.fields.a.default: a primary key cannot have a default");
+    EXPECT_EQ(model_error("  m:\n    fields:\n      k: {type: text, primary_key: true}\n      id: {type: integer}\n"),
+              "M:8:7: models.m.fields.id: a field named 'id' must be the primary key (add primary_key: true or "
+              "rename it)");
+    // primary_key: false is no primary key.
+    EXPECT_EQ(model_error("  m:\n    fields:\n      a: {type: integer, primary_key: false}\n"),
+              "M:5:3: models.m.fields: needs a primary key: mark one integer or text field with primary_key: true");
+}
+
+TEST(ManifestModels, Max) {
+    EXPECT_EQ(field_error("a: {type: text, max: 0}"), "M:8:28: models.m.fields.a.max: must be an integer greater than 0");
+    EXPECT_EQ(field_error("a: {type: text, max: -5}"), "M:8:28: models.m.fields.a.max: must be an integer greater than 0");
+    EXPECT_EQ(field_error("a: {type: text, max: 1.5}"), "M:8:28: models.m.fields.a.max: must be an integer greater than 0");
+    EXPECT_EQ(field_error("a: {type: text, max: \"20\"}"),
+              "M:8:28: models.m.fields.a.max: must be an integer greater than 0");
+    EXPECT_EQ(field_error("a: {type: integer, max: 20}"), "M:8:31: models.m.fields.a.max: applies only to text fields");
+    EXPECT_EQ(field_error("a: {max: 20, type: json}"), "M:8:16: models.m.fields.a.max: applies only to text fields");
+}
+
+TEST(ManifestModels, DefaultsMustMatchTheType) {
+    const auto bad = [](const std::string& type, const std::string& value) {
+        return field_error("a: {type: " + type + ", default: " + value + "}");
+    };
+    EXPECT_EQ(bad("integer", "1.5"), "M:8:35: models.m.fields.a.default: default must be an integer (type integer)");
+    EXPECT_EQ(bad("integer", "\"1\""), "M:8:35: models.m.fields.a.default: default must be an integer (type integer)");
+    EXPECT_EQ(bad("real", "abc"), "M:8:32: models.m.fields.a.default: default must be a number (type real)");
+    EXPECT_EQ(bad("real", ".inf"), "M:8:32: models.m.fields.a.default: default must be a number (type real)");
+    EXPECT_EQ(bad("boolean", "1"), "M:8:35: models.m.fields.a.default: default must be true or false (type boolean)");
+    EXPECT_EQ(bad("text", "[a]"), "M:8:32: models.m.fields.a.default: default must be a string (type text)");
+    EXPECT_EQ(bad("timestamp", "2024-01-01"),
+              "M:8:37: models.m.fields.a.default: default must be an ISO-8601 timestamp such as 2024-05-01T12:00:00Z "
+              "(type timestamp)");
+    EXPECT_EQ(bad("json", "null"), "M:8:23: models.m.fields.a.default: default must be a JSON value other than null (type json)");
+    EXPECT_EQ(field_error("a: {type: text, max: 2, default: abc}"),
+              "M:8:40: models.m.fields.a.default: default is longer than max (2 characters) (type text)");
+    EXPECT_EQ(field_error("a: {type: text, default:}"),
+              "M:8:23: models.m.fields.a.default: default must be a string (type text)");  // null: at the key
+
+    const auto parsed = [](const std::string& line) {
+        const Manifest m = parse_manifest(
+            kHead + "models:\n  m:\n    fields:\n      id: {type: integer, primary_key: true}\n      " + line + "\n",
+            kSource);
+        return m.models.at(0).fields.at(1).default_json.value_or("(none)");
+    };
+    EXPECT_EQ(parsed("a: {type: real, default: 2}"), "2.0");
+    EXPECT_EQ(parsed("a: {type: real, default: -1e3}"), "-1000.0");
+    EXPECT_EQ(parsed("a: {type: text, default: 12}"), "\"12\"");  // text is text, as written
+    EXPECT_EQ(parsed("a: {type: text, max: 2, default: \"é€\"}"), "\"é€\"");  // characters, not bytes
+    EXPECT_EQ(parsed("a: {type: boolean, default: True}"), "true");
+    EXPECT_EQ(parsed("a: {type: integer, default: +7}"), "7");
+    EXPECT_EQ(parsed("a: {type: timestamp, default: \"2024-02-29T23:59:59.5+02:00\"}"),
+              "\"2024-02-29T23:59:59.5+02:00\"");
+    EXPECT_EQ(parsed("a: {type: json, default: [1, x, true]}"), R"([1,"x",true])");
+    EXPECT_EQ(parsed("a: {type: json, default: 3}"), "3");
+    EXPECT_EQ(parsed("a: {type: text}"), "(none)");
+}
+
+TEST(ManifestModels, EveryProblemOfAModelIsReported) {
+    EXPECT_EQ(manifest_errors(kHead + R"(models:
+  note:
+    fields:
+      title: {type: txt, max: 0}
+      body: {type: text, unique: maybe}
+)"),
+              (std::vector<std::string>{
+                  kSource + ":7:21: models.note.fields.title.type: must be one of integer, real, text, boolean, "
+                            "timestamp, json; did you mean 'text'?",
+                  kSource + ":7:31: models.note.fields.title.max: must be an integer greater than 0",
+                  kSource + ":8:34: models.note.fields.body.unique: must be true or false",
+              }));
+}
+
+TEST(ManifestMigrations, ParsesStepsInOrder) {
+    const Manifest m = parse_manifest(kData, kSource);
+    ASSERT_EQ(m.migrations.size(), 4u);
+    const MigrationSpec& seed = m.migrations[0];
+    EXPECT_EQ(seed.id, "001_seed");
+    EXPECT_EQ(seed.line, 20);
+    EXPECT_EQ(seed.column, 5);
+    EXPECT_EQ(seed.sql, "INSERT INTO tag (name) VALUES ('welcome')");
+    EXPECT_TRUE(seed.by_backend.empty());
+    ASSERT_NE(seed.sql_for("sqlite"), nullptr);
+    EXPECT_EQ(*seed.sql_for("sqlite"), seed.sql);
+    EXPECT_EQ(*seed.sql_for("postgresql"), seed.sql);
+
+    const MigrationSpec& fts = m.migrations[1];
+    EXPECT_EQ(fts.id, "002.fts");
+    EXPECT_TRUE(fts.sql.empty());
+    EXPECT_EQ(*fts.sql_for("sqlite"), "CREATE TABLE a (x)");
+    EXPECT_EQ(*fts.sql_for("postgresql"), "CREATE TABLE b (x)");
+
+    const MigrationSpec& pg = m.migrations[2];
+    EXPECT_EQ(pg.id, "003-pg-only");
+    EXPECT_EQ(pg.sql_for("sqlite"), nullptr);  // this step does not exist on SQLite
+    EXPECT_EQ(*pg.sql_for("postgresql"), "CREATE EXTENSION IF NOT EXISTS pg_trgm");
+
+    const MigrationSpec& both = m.migrations[3];  // sql is the default, a variant overrides it
+    EXPECT_EQ(*both.sql_for("sqlite"), "SELECT 2");
+    EXPECT_EQ(*both.sql_for("postgresql"), "SELECT 1");
+    EXPECT_EQ(both.sql_for("mysql"), both.sql_for("postgresql"));
+}
+
+TEST(ManifestMigrations, Errors) {
+    const auto bad = [](const std::string& item) { return only_error(kHead + "migrations:\n  - " + item + "\n"); };
+    EXPECT_EQ(only_error(kHead + "migrations: {id: x}\n"),
+              "M:4:13: migrations: must be a list of {id, sql} (or {id, sqlite, postgresql})");
+    EXPECT_EQ(bad("CREATE TABLE x"), "M:5:5: migrations[0]: must be a map {id, sql} (or {id, sqlite, postgresql})");
+    EXPECT_EQ(bad("{sql: SELECT 1}"), "M:5:5: migrations[0].id: required key is missing");
+    EXPECT_EQ(bad("{id: a}"), "M:5:5: migrations[0]: needs sql (every backend) or sqlite and/or postgresql");
+    const std::string id_rule = "must be made of letters, digits, '_', '.' and '-', e.g. 002_add_tag";
+    EXPECT_EQ(bad("{id: \"a b\", sql: x}"), "M:5:10: migrations[0].id: " + id_rule);
+    EXPECT_EQ(bad("{id: \"model:note\", sql: x}"), "M:5:10: migrations[0].id: " + id_rule);
+    EXPECT_EQ(bad("{id: \"\", sql: x}"), "M:5:10: migrations[0].id: " + id_rule);
+    EXPECT_EQ(bad("{id: a, sql: \"\"}"), "M:5:18: migrations[0].sql: must be non-empty SQL text");
+    EXPECT_EQ(bad("{id: a, sql: \"  \"}"), "M:5:18: migrations[0].sql: must be non-empty SQL text");
+    EXPECT_EQ(bad("{id: a, sqlite: [x]}"), "M:5:21: migrations[0].sqlite: must be non-empty SQL text");
+    EXPECT_EQ(bad("{id: a, postgresql:}"), "M:5:13: migrations[0].postgresql: must be non-empty SQL text");
+    EXPECT_EQ(bad("{id: a, sql: x, postgres: y}"),
+              "M:5:21: migrations[0].postgres: unknown key; did you mean 'postgresql'?");
+    EXPECT_EQ(only_error(kHead + "migrations:\n  - {id: a, sql: x}\n  - {id: b, sql: x}\n  - {id: a, sql: y}\n"),
+              "M:7:10: migrations[2].id: migration 'a' is already declared at migrations[0]");
+}
+
+TEST(ManifestResources, ModelAndPath) {
+    const Manifest m = parse_manifest(kData, kSource);
+    ASSERT_EQ(m.resources.size(), 2u);
+    EXPECT_EQ(m.resources[0].model, "note");
+    EXPECT_EQ(m.resources[0].path, "/");
+    EXPECT_EQ(m.resources[0].line, 26);
+    EXPECT_EQ(m.resources[0].column, 5);
+    EXPECT_EQ(m.resources[1].model, "tag");
+    EXPECT_EQ(m.resources[1].path, "/tags");
+    EXPECT_EQ(m.resources[1].line, 27);
+
+    // The path defaults to the mount itself; resources may come before their models.
+    const Manifest early = parse_manifest(
+        kHead + "resources:\n  - {model: n}\nmodels:\n  n: {fields: {id: {type: integer, primary_key: true}}}\n",
+        kSource);
+    ASSERT_EQ(early.resources.size(), 1u);
+    EXPECT_EQ(early.resources[0].path, "/");
+}
+
+TEST(ManifestResources, Errors) {
+    const std::string model = "models:\n  note: {fields: {id: {type: integer, primary_key: true}}}\n";  // lines 4-5
+    const auto bad = [&](const std::string& item) { return only_error(kHead + model + "resources:\n  - " + item + "\n"); };
+    EXPECT_EQ(only_error(kHead + "resources: {model: note}\n"), "M:4:12: resources: must be a list of {model, path}");
+    EXPECT_EQ(bad("note"), "M:7:5: resources[0]: must be a map {model, path}");
+    EXPECT_EQ(bad("{path: /x}"), "M:7:5: resources[0].model: required key is missing");
+    EXPECT_EQ(bad("{model: note, path: x}"), "M:7:25: resources[0].path: must start with '/'");
+    EXPECT_EQ(bad("{model: note, path: /x/}"),
+              "M:7:25: resources[0].path: must not end with '/' (use \"/\" for the root)");
+    EXPECT_EQ(bad("{model: note, path: /a//b}"), "M:7:25: resources[0].path: must not contain '//'");
+    EXPECT_EQ(bad("{model: note, path: \"/x/{id}\"}"),
+              "M:7:25: resources[0].path: must not contain '{' or '}' (the resource adds /{id} itself)");
+    EXPECT_EQ(bad("{model: nots}"), "M:7:13: resources[0].model: 'nots' is not a model of this manifest; did you mean 'note'?");
+    EXPECT_EQ(bad("{model: user_account}"), "M:7:13: resources[0].model: 'user_account' is not a model of this manifest");
+    EXPECT_EQ(bad("{model: [note]}"), "M:7:13: resources[0].model: must be the name of a model of this manifest");
+    EXPECT_EQ(bad("{model: note, pth: /x}"), "M:7:19: resources[0].pth: unknown key; did you mean 'path'?");
+    EXPECT_EQ(only_error(kHead + "resources:\n  - {model: note}\n"),
+              "M:5:13: resources[0].model: 'note' is not a model of this manifest");
+    EXPECT_EQ(only_error(kHead + model + "resources:\n  - {model: note}\n  - {model: note, path: /}\n"),
+              "M:8:25: resources[1].path: '/' is already the path of resources[0]");
+    EXPECT_EQ(only_error(kHead + model + "resources:\n  - {model: note, path: /a}\n  - {model: note, path: /b}\n"
+                                         "  - {model: note, path: /a}\n"),
+              "M:9:25: resources[2].path: '/a' is already the path of resources[0]");
+    EXPECT_EQ(only_error(kHead + model + "resources:\n  - {model: note, path: /}\n  - {model: note}\n"),
+              "M:8:5: resources[1]: '/' is already the path of resources[0]");
+}
+
+TEST(ManifestResources, RefusedModelIsReportedOnce) {
+    // The model's own problem is the one to fix; its resource is not reported as well.
+    EXPECT_EQ(only_error(kHead + "models:\n  note: {fields: {id: {type: real, primary_key: true}}}\n"
+                                 "resources:\n  - {model: note}\n"),
+              "M:5:49: models.note.fields.id.primary_key: a primary key must be an integer or text field, not real");
 }

@@ -87,6 +87,12 @@ TEST(OperatorConfig, EmptyFileMeansAllDefaults) {
         EXPECT_TRUE(config.plugin_path.empty());
         EXPECT_TRUE(config.plugins.empty());
         EXPECT_TRUE(config.errors.empty());
+        EXPECT_EQ(config.database.url, "sqlite://trellis.db");
+        EXPECT_EQ(config.database.pool, 0u);
+        EXPECT_EQ(config.database.busy_timeout, 5s);
+        EXPECT_EQ(config.database.base_dir, dir.path());  // set even without a database section
+        EXPECT_EQ(config.database.file, "");
+        EXPECT_EQ(config.database.line, 0);
     }
 }
 
@@ -157,9 +163,9 @@ TEST(OperatorConfig, SyntaxError) {
 
 TEST(OperatorConfig, TopLevelMustBeAMap) {
     EXPECT_EQ(only_error("- server\n- plugins\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
+              "F:1:1: the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
     EXPECT_EQ(only_error("just text\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, plugin_path, plugins, errors)");
+              "F:1:1: the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
 }
 
 TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
@@ -167,7 +173,8 @@ TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
               "F:3:3: server.prot: unknown key; did you mean 'port'?");
     EXPECT_EQ(only_error("plugin:\n  hello:\n"), "F:1:1: plugin: unknown key; did you mean 'plugins'?");
     EXPECT_EQ(only_error("loging: {level: info}\n"), "F:1:1: loging: unknown key; did you mean 'logging'?");
-    EXPECT_EQ(only_error("database: {url: x}\n"), "F:1:1: database: unknown key");
+    EXPECT_EQ(only_error("databse: {url: x}\n"), "F:1:1: databse: unknown key; did you mean 'database'?");
+    EXPECT_EQ(only_error("db: {url: x}\n"), "F:1:1: db: unknown key");
     EXPECT_EQ(only_error("plugins:\n  notes:\n    mout: /x\n"),
               "F:3:5: plugins.notes.mout: unknown key; did you mean 'mount'?");
     EXPECT_EQ(only_error("logging:\n  levle: info\n"), "F:2:3: logging.levle: unknown key; did you mean 'level'?");
@@ -237,6 +244,76 @@ TEST(OperatorConfig, Durations) {
     EXPECT_EQ(only_error("server:\n  body_timeout: -1s\n"), "F:2:17: server.body_timeout" + message);
     EXPECT_EQ(only_error("server:\n  keepalive_timeout: 1.5s\n"), "F:2:22: server.keepalive_timeout" + message);
     EXPECT_EQ(only_error("server:\n  shutdown_grace: {s: 1}\n"), "F:2:19: server.shutdown_grace" + message);
+}
+
+TEST(OperatorDatabase, ReadsEveryField) {
+    ConfigDir dir;
+    const auto file = dir.main("server: {port: 1}\ndatabase:\n  url: \"postgresql://app@db.local:5433/trellis\"\n"
+                               "  pool: 16\n  busy_timeout: 250ms\n");
+    const OperatorConfig c = load_operator_config(file);
+    EXPECT_EQ(c.database.url, "postgresql://app@db.local:5433/trellis");
+    EXPECT_EQ(c.database.pool, 16u);
+    EXPECT_EQ(c.database.busy_timeout, 250ms);
+    EXPECT_EQ(c.database.base_dir, dir.path());
+    EXPECT_EQ(c.database.file, file.string());
+    EXPECT_EQ(c.database.line, 3);
+    EXPECT_EQ(c.database.column, 8);
+
+    for (const std::string url : {"sqlite:///var/lib/trellis/trellis.db", "sqlite://data/t.db", "\"sqlite::memory:\""}) {
+        EXPECT_NO_THROW(load_operator_config(dir.main("database: {url: " + url + "}\n"))) << url;
+    }
+    const OperatorConfig pool = load_operator_config(dir.main("database: {pool: 1, busy_timeout: 2}\n"));
+    EXPECT_EQ(pool.database.url, "sqlite://trellis.db");  // the default stays
+    EXPECT_EQ(pool.database.pool, 1u);
+    EXPECT_EQ(pool.database.busy_timeout, 2s);
+    EXPECT_EQ(pool.database.file, "");
+    EXPECT_EQ(load_operator_config(dir.main("database:\n")).database.pool, 0u);
+}
+
+TEST(OperatorDatabase, Url) {
+    const std::string rule = "database.url: must be a database URL: sqlite:///absolute/path.db, sqlite://relative/path.db, "
+                             "sqlite::memory: or postgresql://user@host:port/dbname";
+    EXPECT_EQ(only_error("database:\n  url: mysql://x/y\n"), "F:2:8: " + rule);
+    EXPECT_EQ(only_error("database:\n  url: \"postgres://u@h/db\"\n"), "F:2:8: " + rule + "; did you mean 'postgresql'?");
+    EXPECT_EQ(only_error("database:\n  url: \"sqlite3:///x.db\"\n"), "F:2:8: " + rule + "; did you mean 'sqlite'?");
+    EXPECT_EQ(only_error("database:\n  url: /var/lib/trellis.db\n"), "F:2:8: " + rule);
+    EXPECT_EQ(only_error("database:\n  url: \"\"\n"), "F:2:8: " + rule);
+    EXPECT_EQ(only_error("database:\n  url: [sqlite://x]\n"), "F:2:8: " + rule);
+    EXPECT_EQ(only_error("database:\n  url:\n"), "F:2:3: " + rule);  // null: points at the key
+    EXPECT_EQ(only_error("database:\n  ulr: \"sqlite::memory:\"\n"), "F:2:3: database.ulr: unknown key; did you mean 'url'?");
+    EXPECT_EQ(only_error("database: sqlite://x.db\n"), "F:1:11: database: must be a map");
+}
+
+TEST(OperatorDatabase, PoolAndBusyTimeout) {
+    ConfigDir dir;
+    EXPECT_EQ(load_operator_config(dir.main("database: {pool: 1024}\n")).database.pool, 1024u);
+    const std::string pool = "database.pool: must be an integer from 1 to 1024 (database sessions)";
+    EXPECT_EQ(only_error("database:\n  pool: 0\n"), "F:2:9: " + pool);
+    EXPECT_EQ(only_error("database:\n  pool: 1025\n"), "F:2:9: " + pool);
+    EXPECT_EQ(only_error("database:\n  pool: -1\n"), "F:2:9: " + pool);
+    EXPECT_EQ(only_error("database:\n  pool: many\n"), "F:2:9: " + pool);
+    EXPECT_EQ(only_error("database:\n  pool: \"8\"\n"), "F:2:9: " + pool);
+    EXPECT_EQ(only_error("database:\n  busy_timeout: 5 s\n"),
+              "F:2:17: database.busy_timeout: must be a duration such as 10s, 500ms or 2m (a plain integer means "
+              "seconds)");
+    EXPECT_EQ(only_error("database:\n  busy_timeout: [1]\n"),
+              "F:2:17: database.busy_timeout: must be a duration such as 10s, 500ms or 2m (a plain integer means "
+              "seconds)");
+}
+
+TEST(OperatorDatabase, EveryProblemIsReported) {
+    ConfigDir dir;
+    const auto file = dir.main("database:\n  url: oracle://x\n  pool: 0\n  busy_timeout: soon\n  pool: 3\n");
+    const std::string f = file.string();
+    EXPECT_EQ(errors_of(file),
+              (std::vector<std::string>{
+                  f + ":2:8: database.url: must be a database URL: sqlite:///absolute/path.db, "
+                      "sqlite://relative/path.db, sqlite::memory: or postgresql://user@host:port/dbname",
+                  f + ":3:9: database.pool: must be an integer from 1 to 1024 (database sessions)",
+                  f + ":4:17: database.busy_timeout: must be a duration such as 10s, 500ms or 2m (a plain integer "
+                      "means seconds)",
+                  f + ":5:3: database.pool: duplicate key; first set at line 3, column 3",
+              }));
 }
 
 TEST(OperatorConfig, LoggingLevel) {
@@ -524,6 +601,8 @@ TEST(OperatorConfig, ConfDMayOnlySetPluginsAndPluginPath) {
                                    d.string() + ":3:1: plugns: unknown key; did you mean 'plugins'?",
                                    d.string() + ":4:1: errors: " + rule,
                                }));
+    const auto db = dir.write("conf.d/a.yaml", "database: {url: \"sqlite::memory:\"}\n");
+    EXPECT_EQ(errors_of(file), (std::vector<std::string>{db.string() + ":1:1: database: " + rule}));
 }
 
 TEST(OperatorConfig, ErrorsOfEveryFileAreReportedTogether) {

@@ -166,7 +166,9 @@ struct trellis_host_api {
 
     /* ---- plugin context, settings, logging ---- */
 
-    /* The plugin context of the plugin that owns the matched route. */
+    /* The plugin context of the plugin whose code runs now: the route's
+     * handler, or the hook or error handler being called (an application
+     * hook reads its own plugin's settings on other plugins' routes). */
     trellis_plugin_ctx* (*call_plugin)(trellis_call* call);
     /* An operator setting, validated against the manifest's schema with
      * defaults applied. Scalars come as their text ("120", "true", "abc");
@@ -182,8 +184,9 @@ struct trellis_host_api {
      * characters of [A-Za-z0-9._:-]), else one the host generated. The host
      * echoes it in the response's X-Request-Id header. */
     trellis_str (*request_id)(trellis_call* call);
-    /* The matched route template, e.g. "/notes/{id:int}"; empty when no route
-     * matched (application hooks and error handlers may see that). */
+    /* The matched route template including the mount, e.g.
+     * "/api/notes/{id:int}"; empty when no route matched (application hooks
+     * and error handlers may see that). */
     trellis_str (*request_route)(trellis_call* call);
     /* Writes one line to the host log tagged with the plugin's name and the
      * request id. */

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -104,6 +105,207 @@ private:
     trellis_plugin_ctx* ctx_;
 };
 
+// ---- Database (ABI 1.1) ----
+
+// A database failure. Uncaught in a handler, `unavailable` answers 503,
+// `constraint` 409, anything else 500 (the message goes to the log only).
+class DbError : public std::runtime_error {
+public:
+    DbError(int code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+    int code() const noexcept { return code_; }
+    bool unavailable() const noexcept { return code_ == TRELLIS_DB_UNAVAILABLE; }
+    bool constraint() const noexcept { return code_ == TRELLIS_DB_CONSTRAINT; }
+
+private:
+    int code_;
+};
+
+// A value bound to a named parameter.
+class DbValue {
+public:
+    DbValue(std::nullptr_t) noexcept : kind_(Null) {}
+    DbValue(bool v) noexcept : kind_(Int), int_(v ? 1 : 0) {}
+    template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+    DbValue(T v) noexcept : kind_(Int), int_(static_cast<std::int64_t>(v)) {}
+    DbValue(double v) noexcept : kind_(Real), real_(v) {}
+    DbValue(std::string_view v) noexcept : kind_(Text), text_(v) {}
+    DbValue(const char* v) noexcept : kind_(Text), text_(v) {}
+    DbValue(const std::string& v) noexcept : kind_(Text), text_(v) {}
+
+    enum Kind { Null, Int, Real, Text };
+    Kind kind() const noexcept { return kind_; }
+    std::int64_t integer() const noexcept { return int_; }
+    double real() const noexcept { return real_; }
+    std::string_view text() const noexcept { return text_; }
+
+private:
+    Kind kind_;
+    std::int64_t int_ = 0;
+    double real_ = 0;
+    std::string_view text_;
+};
+using DbParams = std::initializer_list<std::pair<std::string_view, DbValue>>;
+
+// One row copied out of a result: safe to keep after the statement is gone.
+class DbRow {
+public:
+    bool has(std::string_view column) const noexcept { return find(column) != nullptr; }
+    bool is_null(std::string_view column) const { return at(column).is_null(); }
+    std::int64_t integer(std::string_view column) const { return at(column).get<std::int64_t>(); }
+    double real(std::string_view column) const {
+        const Json& v = at(column);
+        return v.is_number() ? v.get<double>() : 0.0;
+    }
+    std::string text(std::string_view column) const {
+        const Json& v = at(column);
+        return v.is_string() ? v.get<std::string>() : v.dump();
+    }
+    // column -> value (integers, reals, strings, null)
+    const Json& json() const noexcept { return values_; }
+
+private:
+    friend class DbStatement;
+    const Json* find(std::string_view column) const noexcept {
+        auto it = values_.find(std::string(column));
+        return it == values_.end() ? nullptr : &*it;
+    }
+    const Json& at(std::string_view column) const {
+        const Json* v = find(column);
+        if (!v) throw std::out_of_range("no column '" + std::string(column) + "' in the result");
+        return *v;
+    }
+    Json values_ = Json::object();
+};
+
+// A prepared statement, finalized when it goes out of scope.
+class DbStatement {
+public:
+    DbStatement(const trellis_host_api* host, trellis_call* call, std::string_view sql) : host_(host), call_(call) {
+        check(TRELLIS_DETAIL_REQUIRE(host_, db_prepare)(call_, detail::view(sql), &stmt_));
+    }
+    ~DbStatement() {
+        if (stmt_) host_->db_finalize(stmt_);
+    }
+    DbStatement(const DbStatement&) = delete;
+    DbStatement& operator=(const DbStatement&) = delete;
+
+    DbStatement& bind(std::string_view name, const DbValue& value) {
+        const trellis_str n = detail::view(name);
+        switch (value.kind()) {
+            case DbValue::Null: check(host_->db_bind_null(stmt_, n)); break;
+            case DbValue::Int: check(host_->db_bind_int(stmt_, n, value.integer())); break;
+            case DbValue::Real: check(host_->db_bind_real(stmt_, n, value.real())); break;
+            case DbValue::Text: check(host_->db_bind_text(stmt_, n, detail::view(value.text()))); break;
+        }
+        return *this;
+    }
+    DbStatement& bind(DbParams params) {
+        for (const auto& [name, value] : params) bind(name, value);
+        return *this;
+    }
+
+    // Executes (first call) or advances; true while a row is available.
+    bool next() {
+        const int rc = host_->db_step(stmt_);
+        if (rc == TRELLIS_DB_ROW) return true;
+        if (rc == TRELLIS_DB_DONE) return false;
+        check(rc);
+        return false;
+    }
+    // The current row, copied.
+    DbRow row() const {
+        DbRow row;
+        const int n = host_->db_column_count(stmt_);
+        for (int i = 0; i < n; ++i) {
+            std::string name(detail::view(host_->db_column_name(stmt_, i)));
+            switch (host_->db_column_type(stmt_, i)) {
+                case TRELLIS_DB_INTEGER: row.values_[name] = host_->db_column_int(stmt_, i); break;
+                case TRELLIS_DB_REAL: row.values_[name] = host_->db_column_real(stmt_, i); break;
+                case TRELLIS_DB_TEXT: row.values_[name] = std::string(detail::view(host_->db_column_text(stmt_, i))); break;
+                default: row.values_[name] = nullptr; break;
+            }
+        }
+        return row;
+    }
+    std::int64_t rows_affected() const { return host_->db_rows_affected(stmt_); }
+
+private:
+    void check(int rc) const {
+        if (rc == TRELLIS_DB_OK || rc == TRELLIS_DB_ROW || rc == TRELLIS_DB_DONE) return;
+        trellis_str message{};
+        host_->db_error(call_, &message);
+        throw DbError(rc, std::string(detail::view(message)));
+    }
+
+    const trellis_host_api* host_;
+    trellis_call* call_;
+    trellis_stmt* stmt_ = nullptr;
+};
+
+// Rolls back unless commit() was called.
+class DbTransaction {
+public:
+    DbTransaction(const trellis_host_api* host, trellis_call* call) : host_(host), call_(call) {
+        check(TRELLIS_DETAIL_REQUIRE(host_, db_begin)(call_));
+    }
+    ~DbTransaction() {
+        if (open_) host_->db_rollback(call_);
+    }
+    DbTransaction(const DbTransaction&) = delete;
+    DbTransaction& operator=(const DbTransaction&) = delete;
+    void commit() {
+        open_ = false;
+        check(host_->db_commit(call_));
+    }
+
+private:
+    void check(int rc) const {
+        if (rc == TRELLIS_DB_OK) return;
+        trellis_str message{};
+        host_->db_error(call_, &message);
+        throw DbError(rc, std::string(detail::view(message)));
+    }
+    const trellis_host_api* host_;
+    trellis_call* call_;
+    bool open_ = true;
+};
+
+// The request's database session (the host's pool; SQLite or PostgreSQL).
+// SQL takes named parameters (:name): bind values, never paste them in.
+class Db {
+public:
+    Db(const trellis_host_api* host, trellis_call* call) noexcept : host_(host), call_(call) {}
+
+    DbStatement prepare(std::string_view sql) const { return DbStatement(host_, call_, sql); }
+    // The first row, if any.
+    std::optional<DbRow> one(std::string_view sql, DbParams params = {}) const {
+        DbStatement st(host_, call_, sql);
+        st.bind(params);
+        if (!st.next()) return std::nullopt;
+        return st.row();
+    }
+    std::vector<DbRow> all(std::string_view sql, DbParams params = {}) const {
+        DbStatement st(host_, call_, sql);
+        st.bind(params);
+        std::vector<DbRow> rows;
+        while (st.next()) rows.push_back(st.row());
+        return rows;
+    }
+    // Runs a statement that returns no rows; returns the rows it changed.
+    std::int64_t exec(std::string_view sql, DbParams params = {}) const {
+        DbStatement st(host_, call_, sql);
+        st.bind(params);
+        while (st.next()) {
+        }
+        return st.rows_affected();
+    }
+    DbTransaction transaction() const { return DbTransaction(host_, call_); }
+
+private:
+    const trellis_host_api* host_;
+    trellis_call* call_;
+};
+
 // The incoming request. Views are valid until the handler returns.
 class Request {
 public:
@@ -146,6 +348,8 @@ public:
     }
 
     Plugin plugin() const noexcept { return Plugin(host_, host_->call_plugin(call_)); }
+    // ABI 1.1: the request's database session.
+    Db db() const noexcept { return Db(host_, call_); }
 
     // ABI 1.1: the request id (also sent back as X-Request-Id).
     std::string_view id() const { return detail::view(TRELLIS_DETAIL_REQUIRE(host_, request_id)(call_)); }
@@ -243,6 +447,17 @@ inline trellis_status invoke(const trellis_host_api* host, trellis_call* call, H
     } catch (const HttpError& e) {
         host->fail(call, e.status(), view(e.detail()));
         return TRELLIS_OK;
+    } catch (const DbError& e) {
+        std::string msg = std::string("handler ") + name + ": database error: " + e.what();
+        host->log(host->call_plugin(call), TRELLIS_LOG_ERROR, view(msg));
+        if (e.unavailable()) {
+            host->fail(call, 503, view("the database is unavailable; try again shortly"));
+            return TRELLIS_OK;
+        }
+        if (e.constraint()) {
+            host->fail(call, 409, view("the request conflicts with existing data"));
+            return TRELLIS_OK;
+        }
     } catch (const std::exception& e) {
         std::string msg = std::string("handler ") + name + " threw: " + e.what();
         host->log(host->call_plugin(call), TRELLIS_LOG_ERROR, view(msg));

@@ -1,0 +1,338 @@
+#include "db/resources.hpp"
+
+#include <charconv>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+#include <pistache/http.h>
+#include <spdlog/spdlog.h>
+
+#include "db/schema.hpp"
+#include "db/statements.hpp"
+#include "http/router.hpp"
+#include "plugins/host_api.hpp"
+
+namespace trellis::db {
+namespace {
+
+using nlohmann::json;
+using config::FieldType;
+
+constexpr std::int64_t kDefaultLimit = 50;
+constexpr std::int64_t kMaxLimit = 1000;
+
+trellis_str view(std::string_view s) noexcept { return {s.data(), s.size()}; }
+std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+
+// A failure for the error chain (problem+json unless a handler answers).
+struct Failure {
+    int status;
+    std::string detail;
+    json errors = nullptr;  // 422: [{field, message}]
+};
+
+// One statement, finalized on scope exit; database errors become Failures.
+class Stmt {
+public:
+    Stmt(trellis_call* call, const std::string& sql) : call_(call) { check(db_prepare(call, view(sql), &stmt_)); }
+    ~Stmt() { db_finalize(stmt_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+
+    void bind(const std::string& name, const config::FieldSpec& field, const json& value) {
+        const trellis_str n = view(name);
+        if (value.is_null()) return check(db_bind_null(stmt_, n));
+        switch (field.type) {
+            case FieldType::Integer: return check(db_bind_int(stmt_, n, value.get<std::int64_t>()));
+            case FieldType::Boolean: return check(db_bind_int(stmt_, n, value.get<bool>() ? 1 : 0));
+            case FieldType::Real: return check(db_bind_real(stmt_, n, value.get<double>()));
+            case FieldType::Json: {
+                const std::string text = value.dump();
+                return check(db_bind_text(stmt_, n, view(text)));
+            }
+            case FieldType::Text:
+            case FieldType::Timestamp: {
+                const std::string& text = value.get_ref<const std::string&>();
+                return check(db_bind_text(stmt_, n, view(text)));
+            }
+        }
+    }
+    void bind_int(const std::string& name, std::int64_t value) { check(db_bind_int(stmt_, view(name), value)); }
+
+    bool next() {
+        const int rc = db_step(stmt_);
+        if (rc == TRELLIS_DB_ROW) return true;
+        if (rc != TRELLIS_DB_DONE) check(rc);
+        return false;
+    }
+    std::int64_t rows_affected() const { return db_rows_affected(stmt_); }
+    std::int64_t first_integer() const { return db_column_int(stmt_, 0); }
+
+    // The current row as the model's JSON representation.
+    json row(const config::ModelSpec& model) const {
+        json out = json::object();
+        for (const auto& field : model.fields) {
+            const int i = db_column_index(stmt_, view(field.name));
+            if (i < 0) continue;
+            const int type = db_column_type(stmt_, i);
+            if (type == TRELLIS_DB_NULL) {
+                out[field.name] = nullptr;
+                continue;
+            }
+            switch (field.type) {
+                case FieldType::Integer: out[field.name] = db_column_int(stmt_, i); break;
+                case FieldType::Boolean: out[field.name] = db_column_int(stmt_, i) != 0; break;
+                case FieldType::Real:
+                    out[field.name] = type == TRELLIS_DB_INTEGER ? static_cast<double>(db_column_int(stmt_, i))
+                                                                 : db_column_real(stmt_, i);
+                    break;
+                case FieldType::Json: {
+                    auto parsed = json::parse(view(db_column_text(stmt_, i)), nullptr, false);
+                    out[field.name] = parsed.is_discarded() ? json(std::string(view(db_column_text(stmt_, i)))) : parsed;
+                    break;
+                }
+                case FieldType::Text:
+                case FieldType::Timestamp: out[field.name] = std::string(view(db_column_text(stmt_, i))); break;
+            }
+        }
+        return out;
+    }
+
+private:
+    void check(int rc) const {
+        if (rc == TRELLIS_DB_OK) return;
+        trellis_str message{};
+        db_error(call_, &message);
+        if (rc == TRELLIS_DB_UNAVAILABLE) {
+            spdlog::warn("{} {}: database unavailable: {} (request {})", call_->method, call_->path, view(message),
+                         call_->request_id);
+            throw Failure{503, "the database is unavailable; try again shortly"};
+        }
+        if (rc == TRELLIS_DB_CONSTRAINT) throw Failure{409, "the request conflicts with existing data"};
+        spdlog::error("{} {}: database error {}: {} (request {})", call_->method, call_->path, rc, view(message),
+                      call_->request_id);
+        throw Failure{500, "the server failed to handle this request"};
+    }
+
+    trellis_call* call_;
+    trellis_stmt* stmt_ = nullptr;
+};
+
+void answer(trellis_call* call, int status, const json& body) {
+    call->status = status;
+    call->content_type = "application/json";
+    call->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json parse_body(trellis_call* call) {
+    json body = json::parse(call->request.body(), nullptr, false);
+    if (body.is_discarded()) throw Failure{400, "the request body is not valid JSON"};
+    return body;
+}
+
+void check_fields(const config::ModelSpec& model, const json& body, ValidationMode mode,
+                  const json* current_key = nullptr) {
+    auto errors = validate(model, body, mode, current_key);
+    if (errors.empty()) return;
+    json list = json::array();
+    std::string detail = "invalid fields:";
+    for (const auto& e : errors) {
+        list.push_back({{"field", e.field}, {"message", e.message}});
+        detail += " " + (e.field.empty() ? std::string("body") : e.field) + " " + e.message + ";";
+    }
+    detail.pop_back();
+    throw Failure{422, detail, list};
+}
+
+// The {id} of the route, typed like the primary key.
+json id_of(trellis_call* call, const config::FieldSpec& pk) {
+    std::string_view raw;
+    for (const auto& [name, value] : *call->params)
+        if (name == "id") raw = value;
+    if (pk.type != FieldType::Integer) return std::string(raw);
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), id);
+    if (ec != std::errc{} || end != raw.data() + raw.size()) throw Failure{404, "no such " + std::string(raw)};
+    return id;
+}
+
+const config::FieldSpec& primary_key(const config::ModelSpec& model) { return *model.primary_key(); }
+
+std::string location_of(trellis_call* call, const json& id) {
+    std::string base(call->path);
+    if (!base.empty() && base.back() == '/') base.pop_back();
+    return base + "/" + (id.is_string() ? id.get<std::string>() : id.dump());
+}
+
+// A query value for a filter, typed like the field: "?pinned=true&tag=x".
+json filter_value(const config::FieldSpec& field, const std::string& text) {
+    switch (field.type) {
+        case FieldType::Integer: {
+            std::int64_t v = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || end != text.data() + text.size())
+                throw Failure{400, "filter " + field.name + " must be an integer"};
+            return v;
+        }
+        case FieldType::Boolean:
+            if (text == "true" || text == "1") return true;
+            if (text == "false" || text == "0") return false;
+            throw Failure{400, "filter " + field.name + " must be true or false"};
+        case FieldType::Real:
+            try {
+                std::size_t used = 0;
+                double v = std::stod(text, &used);
+                if (used == text.size()) return v;
+            } catch (const std::exception&) {
+            }
+            throw Failure{400, "filter " + field.name + " must be a number"};
+        default: return text;
+    }
+}
+
+std::int64_t paging_number(const std::string& name, const std::string& text, std::int64_t max) {
+    std::int64_t v = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || v < 0 || v > max)
+        throw Failure{400, name + " must be an integer from 0 to " + std::to_string(max)};
+    return v;
+}
+
+// Runs one operation; failures go to the error chain like a plugin's would.
+template <class Fn>
+trellis_status guarded(trellis_call* call, Fn&& fn) {
+    try {
+        fn(*call->model);
+    } catch (const Failure& f) {
+        call->fail_status = f.status;
+        call->fail_detail = f.detail;
+        call->fail_errors = f.errors.is_null() ? std::string() : f.errors.dump();
+    } catch (const std::exception& e) {
+        spdlog::error("{} {}: resource failed: {} (request {})", call->method, call->path, e.what(), call->request_id);
+        return TRELLIS_ERROR;
+    }
+    return TRELLIS_OK;
+}
+
+trellis_status list(const trellis_host_api*, trellis_call* call) {
+    return guarded(call, [&](const config::ModelSpec& model) {
+        std::vector<std::string> filters;
+        std::vector<json> filter_values;
+        std::optional<Sort> sort;
+        std::int64_t limit = kDefaultLimit, offset = 0;
+        const auto& query = call->request.query();
+        for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+            std::string key, value;
+            if (!http::percent_decode(it->first, key, true) || !http::percent_decode(it->second, value, true))
+                throw Failure{400, "malformed query string"};
+            if (key == "limit") {
+                limit = paging_number("limit", value, kMaxLimit);
+            } else if (key == "offset") {
+                offset = paging_number("offset", value, std::numeric_limits<std::int32_t>::max());
+            } else if (key == "sort") {
+                const bool descending = !value.empty() && value.front() == '-';
+                sort = Sort{descending ? value.substr(1) : value, descending};
+                if (!model.field(sort->field))
+                    throw Failure{400, "cannot sort by '" + sort->field + "': not a field of " + model.name};
+            } else if (const auto* field = model.field(key)) {
+                filter_values.push_back(filter_value(*field, value));
+                filters.push_back(key);
+            } else {
+                throw Failure{400, "unknown query parameter '" + key + "': use limit, offset, sort or a field of " + model.name};
+            }
+        }
+        const auto bind_filters = [&](Stmt& st) {
+            for (std::size_t i = 0; i < filters.size(); ++i)
+                st.bind("f_" + filters[i], *model.field(filters[i]), filter_values[i]);
+        };
+        Stmt count(call, count_sql(model, filters));
+        bind_filters(count);
+        std::int64_t total = 0;
+        if (count.next()) total = count.first_integer();
+
+        Stmt st(call, list_sql(model, filters, sort, true));
+        bind_filters(st);
+        st.bind_int("limit", limit);
+        st.bind_int("offset", offset);
+        json items = json::array();
+        while (st.next()) items.push_back(st.row(model));
+        answer(call, 200, {{"items", items}, {"total", total}, {"limit", limit}, {"offset", offset}});
+    });
+}
+
+trellis_status create(const trellis_host_api*, trellis_call* call) {
+    return guarded(call, [&](const config::ModelSpec& model) {
+        json body = parse_body(call);
+        check_fields(model, body, ValidationMode::Create);
+        std::vector<std::string> fields;
+        for (const auto& field : model.fields)
+            if (body.contains(field.name)) fields.push_back(field.name);
+        Stmt st(call, insert_sql(model, fields));
+        for (const auto& name : fields) st.bind(name, *model.field(name), body[name]);
+        if (!st.next()) throw Failure{500, "the server failed to handle this request"};
+        json row = st.row(model);
+        answer(call, 201, row);
+        call->headers.emplace_back("Location", location_of(call, row[primary_key(model).name]));
+    });
+}
+
+trellis_status read(const trellis_host_api*, trellis_call* call) {
+    return guarded(call, [&](const config::ModelSpec& model) {
+        Stmt st(call, select_one_sql(model));
+        st.bind("id", primary_key(model), id_of(call, primary_key(model)));
+        if (!st.next()) throw Failure{404, "no " + model.name + " with this id"};
+        answer(call, 200, st.row(model));
+    });
+}
+
+// PUT replaces every field (absent ones become their default, else null);
+// PATCH changes the given ones.
+trellis_status update(trellis_call* call, ValidationMode mode) {
+    return guarded(call, [&](const config::ModelSpec& model) {
+        json body = parse_body(call);
+        const auto& pk = primary_key(model);
+        const json id = id_of(call, pk);
+        check_fields(model, body, mode, &id);
+        body.erase(pk.name);  // validate() allowed it only when equal to the addressed row's
+        std::vector<std::string> fields;
+        for (const auto& field : model.fields) {
+            if (field.primary_key) continue;
+            if (mode == ValidationMode::Replace && !body.contains(field.name))
+                body[field.name] = field.default_json ? json::parse(*field.default_json) : json(nullptr);
+            if (body.contains(field.name)) fields.push_back(field.name);
+        }
+        Stmt st(call, fields.empty() ? select_one_sql(model) : update_sql(model, fields));
+        for (const auto& name : fields) st.bind(name, *model.field(name), body[name]);
+        st.bind("id", pk, id);
+        if (!st.next()) throw Failure{404, "no " + model.name + " with this id"};
+        answer(call, 200, st.row(model));
+    });
+}
+trellis_status replace(const trellis_host_api*, trellis_call* call) { return update(call, ValidationMode::Replace); }
+trellis_status patch(const trellis_host_api*, trellis_call* call) { return update(call, ValidationMode::Patch); }
+
+trellis_status remove(const trellis_host_api*, trellis_call* call) {
+    return guarded(call, [&](const config::ModelSpec& model) {
+        Stmt st(call, delete_sql(model));
+        st.bind("id", primary_key(model), id_of(call, primary_key(model)));
+        st.next();
+        if (st.rows_affected() == 0) throw Failure{404, "no " + model.name + " with this id"};
+        call->status = 204;
+    });
+}
+
+}  // namespace
+
+std::vector<ResourceRoute> resource_routes(const config::ResourceSpec& resource, const config::ModelSpec& model) {
+    const std::string base = resource.path;
+    const std::string id = model.primary_key() && model.primary_key()->type == FieldType::Integer ? "{id:int}" : "{id}";
+    const std::string item = (base == "/" ? "" : base) + "/" + id;
+    const std::string name = model.name + ".";
+    return {
+        {"GET", base, &list, name + "list"},       {"POST", base, &create, name + "create"},
+        {"GET", item, &read, name + "read"},       {"PUT", item, &replace, name + "replace"},
+        {"PATCH", item, &patch, name + "patch"},   {"DELETE", item, &remove, name + "delete"},
+    };
+}
+
+}  // namespace trellis::db
