@@ -9,10 +9,11 @@ scripts/install-deps.sh
 cmake --preset ci
 cmake --build --preset ci
 
-pgdir=$(mktemp -d "${TMPDIR:-/tmp}/trellis-pg.XXXXXX")
+# Inside the build tree: the server runs as the postgres user when we are
+# root, and that user can reach this folder (not a private mktemp dir).
+pgdir=build/ci/pg-test
 trap 'scripts/pg-test-server.sh stop "$pgdir"' EXIT
-scripts/pg-test-server.sh start "$pgdir"
-TRELLIS_TEST_PG_URL=$(scripts/pg-test-server.sh url "$pgdir")
+TRELLIS_TEST_PG_URL=$(scripts/pg-test-server.sh start "$pgdir")
 export TRELLIS_TEST_PG_URL
 
 ctest --preset ci -j2
