@@ -9,6 +9,6 @@ cmake --build --preset dev --target trellis first-party-plugins
 config=${TRELLIS_CONFIG:-config/trellis.yaml}
 port=$(sed -n 's/^ *port: *\([0-9]*\).*/\1/p' "$config" | head -n1)
 echo
-echo "Trellis is starting with $config; open http://localhost:${port:-8080}/hello/world (Ctrl-C stops it)"
+echo "Trellis is starting with $config; open http://localhost:${port:-8080}/hello/world or http://localhost:${port:-8080}/api/notes (Ctrl-C stops it)"
 echo
 exec build/dev/host/trellis serve --config "$config" --plugin-path build/dev/plugins
