@@ -55,7 +55,7 @@ struct AppErrorSpec {
 // config file's folder), sqlite::memory:, postgresql://user[:password]@host[:port]/dbname
 struct DatabaseConfig {
     std::string url = "sqlite://trellis.db";
-    std::size_t pool = 0;                            // sessions; 0: server.threads (or cores) + 1
+    std::size_t pool = 0;                            // sessions; unset (0): server.threads (or cores) + 1
     std::chrono::milliseconds busy_timeout{5000};    // SQLite busy timeout / PostgreSQL wait for a session
     std::filesystem::path base_dir;                  // the main config file's folder (for relative sqlite paths)
     std::string file;                                // where `url` was set, for messages
