@@ -9,6 +9,7 @@
 
 #include <soci/soci.h>
 #include <soci/postgresql/soci-postgresql.h>
+#include <spdlog/spdlog.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
 namespace trellis::db {
@@ -99,6 +100,12 @@ Url parse_sqlite(std::string_view url, const std::filesystem::path& base_dir) {
     }
     result.display = "sqlite://" + file;  // absolute: three slashes
     return result;
+}
+
+void log_notice(void*, const char* message) {
+    std::string_view text(message ? message : "");
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    spdlog::debug("postgresql: {}", text);
 }
 
 Url parse_postgresql(std::string_view url) {
@@ -242,6 +249,10 @@ struct Database::Impl {
                 *session << "PRAGMA foreign_keys=ON";
             } else {
                 session->open(*soci::factory_postgresql(), url.connect);
+                // libpq prints server notices ("relation ... already exists,
+                // skipping") to stderr: route them to the log instead.
+                auto* backend = static_cast<soci::postgresql_session_backend*>(session->get_backend());
+                PQsetNoticeProcessor(backend->conn_, &log_notice, nullptr);
             }
         } catch (const std::exception& e) {
             throw Unavailable("cannot connect to database " + url.display + ": " + trim(e.what()));

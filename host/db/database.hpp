@@ -42,8 +42,9 @@ public:
 
 class Database {
 public:
-    // Opens nothing yet: sessions connect on first use, so a database that
-    // is down at start-up does not stop the host from serving other routes.
+    // Opens nothing yet: sessions connect on first use. (`serve` runs the
+    // migrations first, so it needs the database at start-up; a database
+    // that goes down later only turns database requests into 503s.)
     Database(Url url, std::size_t pool_size, std::chrono::milliseconds wait);
     ~Database();
     Database(const Database&) = delete;

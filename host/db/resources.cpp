@@ -1,5 +1,6 @@
 #include "db/resources.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -7,6 +8,7 @@
 #include <pistache/http.h>
 #include <spdlog/spdlog.h>
 
+#include "config/diagnostics.hpp"
 #include "db/schema.hpp"
 #include "db/statements.hpp"
 #include "http/router.hpp"
@@ -186,6 +188,10 @@ json filter_value(const config::FieldSpec& field, const std::string& text) {
             } catch (const std::exception&) {
             }
             throw Failure{400, "filter " + field.name + " must be a number"};
+        case FieldType::Timestamp:
+            if (!config::is_timestamp(text))
+                throw Failure{400, "filter " + field.name + " must be an ISO-8601 timestamp"};
+            return text;
         default: return text;
     }
 }
@@ -235,6 +241,8 @@ trellis_status list(const trellis_host_api*, trellis_call* call) {
                 if (!model.field(sort->field))
                     throw Failure{400, "cannot sort by '" + sort->field + "': not a field of " + model.name};
             } else if (const auto* field = model.field(key)) {
+                if (std::find(filters.begin(), filters.end(), key) != filters.end())
+                    throw Failure{400, "filter " + key + " is given twice"};
                 filter_values.push_back(filter_value(*field, value));
                 filters.push_back(key);
             } else {

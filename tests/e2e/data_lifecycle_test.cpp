@@ -244,6 +244,19 @@ TYPED_TEST(DataLifecycle, MigrateCommandAppliesWithoutServing) {
     EXPECT_EQ(host->stop(SIGTERM).code, 0);
 }
 
+// One line of `output` names both the plugin and the step (the plugin's
+// name alone is in every "plugin migrator loaded" line).
+::testing::AssertionResult NamesPluginAndStep(const std::string& output, const std::string& step = "002_seed") {
+    std::istringstream in(output);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.find("migrator") != std::string::npos && line.find(step) != std::string::npos)
+            return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "no line names both the plugin (migrator) and the step (" << step
+                                         << "):\n"
+                                         << output;
+}
+
 TYPED_TEST(DataLifecycle, ChangedMigrationIsRefused) {
     {
         auto host = DbHost::start(this->migrator_spec("v1"));
@@ -254,18 +267,15 @@ TYPED_TEST(DataLifecycle, ChangedMigrationIsRefused) {
 
     RunResult serve = trellis_command("serve", v2);
     EXPECT_TRUE(serve.status.exited && serve.status.code == 1) << serve.describe();
-    EXPECT_TRUE(Contains(serve.err, "migrator")) << "names the plugin";
-    EXPECT_TRUE(Contains(serve.err, "002_seed")) << "names the step";
+    EXPECT_TRUE(NamesPluginAndStep(serve.err));
 
     RunResult migrate = trellis_command("migrate", v2);
     EXPECT_TRUE(migrate.status.exited && migrate.status.code == 1) << migrate.describe();
-    EXPECT_TRUE(Contains(migrate.err, "migrator"));
-    EXPECT_TRUE(Contains(migrate.err, "002_seed"));
+    EXPECT_TRUE(NamesPluginAndStep(migrate.err));
 
     RunResult check = trellis_command("check", v2);
     EXPECT_TRUE(check.status.exited && check.status.code == 1) << check.describe();
-    EXPECT_TRUE(Contains(check.out + check.err, "migrator"));
-    EXPECT_TRUE(Contains(check.out + check.err, "002_seed"));
+    EXPECT_TRUE(NamesPluginAndStep(check.out + check.err));
 
     // Nothing of v2 reached the database: v1 still serves, unchanged.
     auto host = DbHost::start(this->migrator_spec("v1"));
@@ -274,6 +284,41 @@ TYPED_TEST(DataLifecycle, ChangedMigrationIsRefused) {
     ASSERT_TRUE(IsJson(items, 200));
     ASSERT_EQ(items.json()["items"].size(), 1u) << items.body;
     EXPECT_EQ(items.json()["items"][0]["name"], "seeded by v1");
+    EXPECT_EQ(host->stop(SIGTERM).code, 0);
+}
+
+TYPED_TEST(DataLifecycle, FailingMigrationStepIsRolledBackAndNotRecorded) {
+    // v1's steps, then 004_broken that fails halfway; the migrator alone.
+    const HostSpec v3(this->db_->url(), "  migrator: {mount: /mig}\n", migrator_args("v3"));
+    const std::map<std::string, int> earlier = {
+        {"migrator/model:mig_item", 1}, {"migrator/002_seed", 1}, {"migrator/003_extra", 1}};
+
+    for (int run = 0; run < 2; ++run) {
+        SCOPED_TRACE(run == 0 ? "first start" : "second start");
+        RunResult serve = trellis_command("serve", v3);
+        EXPECT_TRUE(serve.status.exited && serve.status.code == 1) << serve.describe();
+        EXPECT_TRUE(NamesPluginAndStep(serve.err, "004_broken"));
+        EXPECT_TRUE(Contains(serve.err, "mig_no_such_table")) << "the database's reason is shown";
+        // Had the step's CREATE TABLE been kept, the second run would trip on it.
+        EXPECT_TRUE(NotContains(serve.err, "mig_half"));
+        if (auto steps = this->recorded_steps()) {
+            EXPECT_EQ(*steps, earlier) << "earlier steps kept, 004 not recorded";
+        }
+        if (this->db_->backend() == Backend::Postgresql) {
+            EXPECT_EQ(this->db_->query("SELECT to_regclass('mig_half') IS NULL").value_or("?"), "t")
+                << "the failed step's first statement was rolled back";
+        } else if (auto n = this->db_->query("SELECT count(*) FROM sqlite_master WHERE name = 'mig_half'")) {
+            EXPECT_EQ(*n, "0") << "the failed step's first statement was rolled back";
+        }
+    }
+    RunResult check = trellis_command("check", v3);
+    EXPECT_TRUE(Contains(check.out, "pending migration: migrator/004_broken")) << check.describe();
+    EXPECT_TRUE(NotContains(check.out, "pending migration: migrator/002_seed"));
+
+    // The release before still serves on this database.
+    auto host = DbHost::start(HostSpec(this->db_->url(), "  migrator: {mount: /mig}\n", migrator_args("v1")));
+    EXPECT_TRUE(HasCounts(host->err(), 0, 3));
+    EXPECT_EQ(get(host->port(), "/mig/items").json().value("total", -1), 1);
     EXPECT_EQ(host->stop(SIGTERM).code, 0);
 }
 

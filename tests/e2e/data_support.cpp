@@ -130,8 +130,7 @@ RunResult trellis_command(const std::string& command, const HostSpec& spec, std:
 }
 
 std::unique_ptr<DbHost> DbHost::launch(const HostSpec& spec) {
-    std::unique_ptr<DbHost> h(new DbHost);
-    h->spec_ = spec;
+    std::unique_ptr<DbHost> h(new DbHost(spec));
     h->dir_ = std::make_unique<TempDir>();
     h->port_ = free_port();
     const fs::path config = h->dir_->write("trellis.yaml", config_for(spec, h->port_));

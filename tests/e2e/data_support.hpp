@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -98,6 +99,9 @@ private:
 
 // What a host is started with.
 struct HostSpec {
+    HostSpec(std::string url, std::string plugins_block, std::vector<std::string> args = default_plugin_args())
+        : database_url(std::move(url)), plugins(std::move(plugins_block)), plugin_args(std::move(args)) {}
+
     std::string database_url;
     std::string plugins;                                       // body of `plugins:` (indented by two spaces)
     std::vector<std::string> plugin_args = default_plugin_args();
@@ -133,7 +137,7 @@ public:
     ExitStatus stop(int sig);
 
 private:
-    DbHost() = default;
+    explicit DbHost(HostSpec spec) : spec_(std::move(spec)) {}
     HostSpec spec_;
     std::unique_ptr<TempDir> dir_;
     std::unique_ptr<Process> process_;

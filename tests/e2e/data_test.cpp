@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "data_support.hpp"
@@ -640,6 +641,47 @@ TYPED_TEST(DataApi, UniqueViolationIs409) {
     EXPECT_TRUE(IsJson(this->send("PATCH", path2, {{"tag", tag2}, {"color", "green"}}), 200));
     // And the notes resource is unaffected by the conflicts on labels.
     EXPECT_FALSE(this->create({{"title", "after conflicts"}}).is_null());
+}
+
+// Writers on several connections at once (the pool's sessions in parallel;
+// on SQLite, one file with several writers): every write is acknowledged
+// and every acknowledged row is there.
+TYPED_TEST(DataApi, ConcurrentWritesAllSucceed) {
+    constexpr int kClients = 4, kPerClient = 40;
+    const std::string tag = unique_name("c");
+    std::vector<std::vector<int>> statuses(kClients);
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+            try {
+                Connection conn(this->port());
+                for (int i = 0; i < kPerClient; ++i) {
+                    json body = {{"title", "c" + std::to_string(c) + " #" + std::to_string(i)}, {"tag", tag}};
+                    Response r = conn.request("POST", "/notes", {{"Content-Type", "application/json"}}, body.dump());
+                    statuses[c].push_back(r.status);
+                    if (r.status == 201) {
+                        const std::string path = item_path(r.json().at("id"));
+                        statuses[c].push_back(conn.request("PATCH", path, {{"Content-Type", "application/json"}},
+                                                           json{{"pinned", true}}.dump())
+                                                  .status);
+                    }
+                }
+            } catch (const std::exception&) {
+                statuses[c].push_back(-1);
+            }
+        });
+    }
+    for (auto& t : clients) t.join();
+    std::map<int, int> histogram;
+    for (const auto& s : statuses)
+        for (int status : s) ++histogram[status];
+    std::string seen;
+    for (const auto& [status, n] : histogram) seen += " " + std::to_string(status) + " x" + std::to_string(n);
+    EXPECT_EQ(histogram[201], kClients * kPerClient) << "statuses:" << seen;
+    EXPECT_EQ(histogram[200], kClients * kPerClient) << "statuses:" << seen;
+    json page;
+    this->list_ids("/notes?tag=" + tag + "&pinned=true&limit=1000", &page);
+    EXPECT_EQ(page.value("total", -1), histogram[200]);
 }
 
 TYPED_TEST(DataApi, NonDatabaseRoutesAnswerBesideTheResource) {

@@ -1,0 +1,232 @@
+// The data benchmark peer: the smallest honest bare Pistache 0.0.5 + SOCI
+// server that answers what trellis' `notes` resource answers for
+// GET /api/notes/{id}:
+//
+//   200, Content-Type: application/json,
+//   {"id":1,"title":"...","body":"...","tag":"..."|null,"pinned":true|false,"created":"..."|null}
+//   404 when no note has that id (or the id is not an integer).
+//
+// Usage: bare_pistache_soci PORT THREADS DB_FILE
+//   listens on 127.0.0.1 (PORT 0 = any free port; the bound port is printed
+//   as "listening on 127.0.0.1:<port>"); DB_FILE is the SQLite file trellis
+//   created (table `note` of plugins/notes/notes.plugin.yaml).
+//
+// Database access: one soci::session per Pistache worker thread (sessions are
+// not thread-safe; a worker serves one request at a time, so it needs no pool
+// and no lock), opened on first use with the pragmas trellis' host uses
+// (busy_timeout, WAL, synchronous=NORMAL, foreign_keys=ON), and one statement
+// prepared once per session and re-executed with a new id for every request.
+//
+// Keep-alive: as in bare_pistache.cpp, every response to an HTTP/1.1 request
+// carries "Connection: keep-alive" unless the client asked for "close"
+// (Pistache 0.0.5 would otherwise close the connection after each response).
+// Nothing else is tuned.
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <pistache/router.h>
+
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+
+namespace {
+
+using namespace Pistache;
+
+std::string g_db_file;  // set once in main() before serving starts
+
+// HTTP/1.1 is persistent unless the client says "Connection: close"
+// (RFC 9112 9.3). HTTP/1.0 clients are left to Pistache's own handling.
+bool keep_alive_by_default(const Http::Request& request) {
+    if (request.version() != Http::Version::Http11) return false;
+    auto connection = request.headers().tryGet<Http::Header::Connection>();
+    return !connection || connection->control() != Http::ConnectionControl::Close;
+}
+
+// Appends a JSON string literal (quotes included). Bytes >= 0x80 pass through
+// unchanged (the stored text is UTF-8).
+void append_json_string(std::string& out, const std::string& in) {
+    out += '"';
+    for (char c : in) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+void append_nullable_string(std::string& out, const std::string& value, soci::indicator ind) {
+    if (ind == soci::i_null)
+        out += "null";
+    else
+        append_json_string(out, value);
+}
+
+// One worker thread's connection and its prepared point read. The into/use
+// variables are bound once; execute(true) refills them.
+struct Reader {
+    soci::session session;
+    long long id_param = 0;
+    long long id = 0;
+    std::string title, body, tag, created;
+    int pinned = 0;
+    soci::indicator title_ind = soci::i_ok, body_ind = soci::i_ok, tag_ind = soci::i_ok,
+                    pinned_ind = soci::i_ok, created_ind = soci::i_ok;
+    soci::statement select;
+
+    explicit Reader(const std::string& file) : session(*soci::factory_sqlite3(), file), select(session) {
+        // The same connection set-up as trellis' host (host/db/database.cpp).
+        session << "PRAGMA busy_timeout=5000";
+        std::string mode;
+        session << "PRAGMA journal_mode=WAL", soci::into(mode);
+        if (mode != "wal") throw std::runtime_error("cannot switch " + file + " to WAL (journal_mode " + mode + ")");
+        session << "PRAGMA synchronous=NORMAL";
+        session << "PRAGMA foreign_keys=ON";
+
+        select = (session.prepare << "SELECT id, title, body, tag, pinned, created FROM note WHERE id = :id",
+                  soci::into(id), soci::into(title, title_ind), soci::into(body, body_ind),
+                  soci::into(tag, tag_ind), soci::into(pinned, pinned_ind), soci::into(created, created_ind),
+                  soci::use(id_param, "id"));
+    }
+
+    // The note as JSON, or false when there is none with this id.
+    bool read(long long wanted, std::string& out) {
+        id_param = wanted;
+        if (!select.execute(true)) return false;
+        out.reserve(128 + title.size() + body.size() + tag.size() + created.size());
+        out += "{\"id\":";
+        out += std::to_string(id);
+        out += ",\"title\":";
+        append_nullable_string(out, title, title_ind);
+        out += ",\"body\":";
+        append_nullable_string(out, body, body_ind);
+        out += ",\"tag\":";
+        append_nullable_string(out, tag, tag_ind);
+        out += ",\"pinned\":";
+        out += pinned_ind == soci::i_null ? "null" : pinned != 0 ? "true" : "false";
+        out += ",\"created\":";
+        append_nullable_string(out, created, created_ind);
+        out += '}';
+        return true;
+    }
+};
+
+Reader& thread_reader() {
+    thread_local std::unique_ptr<Reader> reader;
+    if (!reader) reader = std::make_unique<Reader>(g_db_file);
+    return *reader;
+}
+
+void send(const Rest::Request& request, Http::ResponseWriter& response, Http::Code code, const std::string& body) {
+    if (keep_alive_by_default(request)) {
+        // Pistache has already put "Connection: close" into the response
+        // headers, and Collection::add does not overwrite: replace it.
+        response.headers().remove<Http::Header::Connection>();
+        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+    }
+    response.send(code, body, MIME(Application, Json));
+}
+
+void get_note(const Rest::Request& request, Http::ResponseWriter response) {
+    // Pistache would turn an escaping exception into a 500 carrying what():
+    // answer a generic 500 instead, like trellis.
+    try {
+        const std::string text = request.param(":id").as<std::string>();
+        long long id = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+        std::string body;
+        if (ec != std::errc() || end != text.data() + text.size() || !thread_reader().read(id, body)) {
+            send(request, response, Http::Code::Not_Found, R"({"status":404,"title":"Not Found"})");
+            return;
+        }
+        send(request, response, Http::Code::Ok, body);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bare_pistache_soci: %s\n", e.what());
+        send(request, response, Http::Code::Internal_Server_Error, R"({"status":500,"title":"Internal Server Error"})");
+    }
+}
+
+int parse_int(const char* text, const char* what, int min, int max) {
+    char* end = nullptr;
+    long value = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || value < min || value > max) {
+        std::fprintf(stderr, "bare_pistache_soci: invalid %s '%s' (expected %d..%d)\n", what, text, min, max);
+        std::exit(2);
+    }
+    return static_cast<int>(value);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        std::fprintf(stderr, "usage: %s PORT THREADS DB_FILE\n", argv[0]);
+        return 2;
+    }
+    const int port = parse_int(argv[1], "port", 0, 65535);
+    const int threads = parse_int(argv[2], "threads", 1, 256);
+    g_db_file = argv[3];
+
+    // Pistache installs no signal handlers: block the stop signals in every
+    // thread (the serving threads inherit this mask) and wait for them here.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
+        std::fprintf(stderr, "bare_pistache_soci: cannot block signals\n");
+        return 1;
+    }
+
+    try {
+        // Fail at start-up, not on the first request, if the file or the
+        // table is missing (this reader is the main thread's, then unused).
+        {
+            Reader probe(g_db_file);
+            std::string ignored;
+            probe.read(0, ignored);
+        }
+
+        Rest::Router router;
+        Rest::Routes::Get(router, "/api/notes/:id", Rest::Routes::bind(&get_note));
+
+        Http::Endpoint endpoint(Address(IP(127, 0, 0, 1), Port(static_cast<uint16_t>(port))));
+        endpoint.init(Http::Endpoint::options()
+                          .threads(threads)
+                          .flags(Tcp::Options::ReuseAddr));
+        endpoint.setHandler(router.handler());
+        endpoint.serveThreaded();
+
+        std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(static_cast<uint16_t>(endpoint.getPort())));
+        std::fflush(stdout);
+
+        int signal_number = 0;
+        sigwait(&stop_signals, &signal_number);
+        endpoint.shutdown();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bare_pistache_soci: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,205 @@
+# Shared by the benchmark scripts (bench/run.sh, bench/run-data.sh): sourced,
+# not run. Each script sets `set -euo pipefail`, sources this file, calls
+# bench_init "$@", then uses the functions below.
+#
+# Globals it sets: repo, build_dir, work (temporary directory, removed on
+# exit), pids (servers to stop on exit), threads, rounds, duration, warmup,
+# connections, wrk_threads, build_type, load_before, best_rps, best_p99.
+# A script may set peer_name (how rounds and the ratio name the peer;
+# default "peer") after bench_init.
+# Environment knobs (defaults are what README.md reports):
+#   THREADS=2 ROUNDS=2 DURATION=10s WARMUP=2s CONNECTIONS=32 WRK_THREADS=1
+
+die() { echo "bench: FAIL: $*" >&2; exit 1; }
+
+# bench_init [BUILD_DIR]: settings, tool check, temporary directory, and the
+# exit trap that stops every server started with start_server.
+bench_init() {
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    build_dir=${1:-build/dev}
+    case $build_dir in /*) ;; *) build_dir="$repo/$build_dir" ;; esac
+
+    threads=${THREADS:-2}
+    rounds=${ROUNDS:-2}
+    duration=${DURATION:-10s}
+    warmup=${WARMUP:-2s}
+    connections=${CONNECTIONS:-32}
+    wrk_threads=${WRK_THREADS:-1}
+    peer_name=peer
+
+    local tool
+    for tool in cmake wrk curl python3; do
+        command -v "$tool" >/dev/null || die "'$tool' not found (apt-get install wrk curl cmake python3)"
+    done
+
+    work=$(mktemp -d /tmp/trellis-bench.XXXXXX)
+    pids=()
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# Stops the servers this script started (SIGTERM, SIGKILL after 15 s).
+bench_cleanup() {
+    local pid _
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 150); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "bench: pid $pid ignored SIGTERM for 15 s, killing it" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+
+# build_targets TARGET...: configures BUILD_DIR if it never was (build/dev
+# with the dev preset, anything else as a Release build without tests), then
+# builds the targets.
+build_targets() {
+    if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+        if [[ $build_dir == "$repo/build/dev" ]]; then
+            (cd "$repo" && cmake --preset dev)
+        else
+            cmake -S "$repo" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRELLIS_BUILD_TESTS=OFF
+        fi
+    fi
+    echo "+ cmake --build $build_dir --target $*"
+    cmake --build "$build_dir" --target "$@"
+    build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server NAME COMMAND...: runs it in the background (output in
+# $work/NAME.log) and records its pid for the exit trap.
+start_server() {
+    local name=$1
+    shift
+    echo "+ $*"
+    "$@" >"$work/$name.log" 2>&1 &
+    pids+=($!)
+}
+
+# wait_ready NAME PID PORT PATH: until GET PATH answers 2xx (10 s at most).
+wait_ready() {
+    local name=$1 pid=$2 port=$3 path=$4 _
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || die "$name exited during startup (log: $work/$name.log):
+$(cat "$work/$name.log")"
+        if curl -fs -o /dev/null "http://127.0.0.1:$port$path"; then return 0; fi
+        sleep 0.1
+    done
+    die "$name did not answer on port $port within 10 s"
+}
+
+# fetch NAME URL BODY_FILE: GET with curl; prints the response headers,
+# fails unless 2xx, Content-Type application/json and no "Connection: close"
+# (the peers must keep connections alive; see README.md).
+fetch() {
+    local name=$1 url=$2 out=$3 headers
+    headers=$(curl -fs -D - -o "$out" "$url") || die "$name: GET $url failed"
+    grep -qi '^content-type: application/json' <<<"$headers" \
+        || die "$name answered without Content-Type: application/json:
+$headers"
+    grep -qi '^connection: close' <<<"$headers" \
+        && die "$name answers 'Connection: close' to a keep-alive client:
+$headers"
+    printf '%s\n' "$headers"
+}
+
+# run_wrk NAME URL DURATION OUT [WRK_ARGS...]: one wrk run; fails on any
+# error it reports (non-2xx/3xx responses, socket errors).
+run_wrk() {
+    local name=$1 url=$2 dur=$3 out=$4
+    shift 4
+    local cmd=(wrk "-t$wrk_threads" "-c$connections" "-d$dur" --latency "$@" "$url")
+    echo "+ ${cmd[*]}    # $name"
+    "${cmd[@]}" >"$out" 2>&1 || die "wrk against $name failed:
+$(cat "$out")"
+    if grep -Eq 'Non-2xx or 3xx responses|Socket errors' "$out"; then
+        die "$name: errors during the run:
+$(cat "$out")"
+    fi
+    grep -q '^Requests/sec:' "$out" || die "unexpected wrk output:
+$(cat "$out")"
+}
+
+# wrk prints latencies as 312.00us / 1.20ms / 1.05s: normalise to ms.
+p99_ms() {
+    awk '$1 == "99%" {
+        v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000
+        printf "%.3f", v }' "$1"
+}
+rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$1"; }
+requests() { awk '$2 == "requests" && $3 == "in" { print $1 }' "$1"; }
+
+# cpu_ticks PID: user + system CPU time the process has used, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the ")" of the name).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# measure PEER_PID PEER_URL TRELLIS_PID TRELLIS_URL [WRK_ARGS...]: warms
+# each server up (the peer first), then runs the load alternately (peer,
+# trellis, peer, trellis...) for $rounds rounds, printing every round with
+# the server process' CPU time per request (user + system, from /proc; on a
+# shared machine it moves much less than req/s). Keeps per server the best
+# round (highest req/s, with that run's p99 and CPU) in
+# best_rps[peer|trellis], best_p99[...] and best_cpu[...].
+measure() {
+    declare -A pid=([peer]=$1 [trellis]=$3) url=([peer]=$2 [trellis]=$4)
+    shift 4
+    declare -gA best_rps=([peer]=0 [trellis]=0) best_p99=() best_cpu=()
+    local tick_us=$((1000000 / $(getconf CLK_TCK)))
+
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo "load average before the runs: $load_before"
+    if awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+        echo "bench: warning: the machine is busy (load ${load_before%% *}): absolute numbers will be low and noisy" >&2
+    fi
+    run_wrk "$peer_name" "${url[peer]}" "$warmup" "$work/warmup-$peer_name.txt" "$@"
+    run_wrk trellis "${url[trellis]}" "$warmup" "$work/warmup-trellis.txt" "$@"
+
+    local round name shown out r p c ticks
+    printf '\n%-10s %-6s %10s %10s %12s\n' server round req/s p99_ms cpu_us/req
+    for round in $(seq "$rounds"); do
+        for name in peer trellis; do
+            shown=$name
+            [[ $name == peer ]] && shown=$peer_name
+            out=$work/$shown-$round.txt
+            ticks=$(cpu_ticks "${pid[$name]}")
+            run_wrk "$shown" "${url[$name]}" "$duration" "$out" "$@" >/dev/null
+            ticks=$(( $(cpu_ticks "${pid[$name]}") - ticks ))
+            r=$(rps "$out"); p=$(p99_ms "$out")
+            c=$(awk -v t="$ticks" -v us="$tick_us" -v n="$(requests "$out")" 'BEGIN { printf "%.1f", t * us / n }')
+            printf '%-10s %-6s %10s %10s %12s\n' "$shown" "$round" "$r" "$p" "$c"
+            if (( r > best_rps[$name] )); then best_rps[$name]=$r; best_p99[$name]=$p; best_cpu[$name]=$c; fi
+        done
+    done
+}
+
+# report PEER_LABEL TRELLIS_LABEL: the result table, the trellis/peer req/s
+# ratio (the number to watch) and the CPU-per-request ratio.
+report() {
+    local peer_label=$1 trellis_label=$2 ratio
+    echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "best of $rounds alternating rounds per server (highest req/s, with that run's p99 and"
+    echo "server CPU time per request)."
+    echo
+    printf '| %-28s | %9s | %8s | %12s |\n' server req/s "p99 (ms)" "CPU us/req"
+    printf '|%s|%s|%s|%s|\n' ------------------------------ ----------- ---------- --------------
+    printf '| %-28s | %9s | %8s | %12s |\n' "$peer_label" "${best_rps[peer]}" "${best_p99[peer]}" "${best_cpu[peer]}"
+    printf '| %-28s | %9s | %8s | %12s |\n' "$trellis_label" "${best_rps[trellis]}" "${best_p99[trellis]}" "${best_cpu[trellis]}"
+    ratio=$(awk -v t="${best_rps[trellis]}" -v b="${best_rps[peer]}" 'BEGIN { printf "%.2f", t / b }')
+    echo
+    echo "trellis/$peer_name req/s ratio: $ratio"
+    ratio=$(awk -v t="${best_cpu[trellis]}" -v b="${best_cpu[peer]}" 'BEGIN { if (b > 0) printf "%.2f", t / b; else print "n/a" }')
+    echo "trellis/$peer_name CPU per request: $ratio"
+}
