@@ -37,7 +37,7 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 // Hooks and plugin error handlers: apphooks (/), apphooks2, scoped (/scoped).
 // ===========================================================================
 
-class BlueprintHooksTest : public ConfiguredHostTest<BlueprintHooksTest> {
+class BlueprintHooksTest : public SharedHostTest<BlueprintHooksTest> {
 public:
     static void SetUpTestSuite() {
         start("  apphooks: {mount: /}\n"
@@ -264,18 +264,17 @@ TEST_F(BlueprintHooksTest, TeardownRunsWhenTheHandlerFailed) {
 // Operator error handlers: json, text and handler forms; plugin > operator > default.
 // ===========================================================================
 
-class OperatorErrorsTest : public ConfiguredHostTest<OperatorErrorsTest> {
+class OperatorErrorsTest : public SharedHostTest<OperatorErrorsTest> {
 public:
     static void SetUpTestSuite() {
         start("  apphooks: {mount: /}\n"
               "  scoped: {mount: /scoped}\n",
-              "",
-              "errors:\n"
-              "  500: {json: {error: internal error}}\n"
-              "  503: {text: \"down for maintenance\"}\n"
-              "  404: {handler: scoped.scoped_app_not_found}\n"
-              "  502: {handler: scoped.scoped_error_throws}\n"
-              "  4xx: {json: {error: client error, from: operator}}\n");
+              {.top_level_extra = "errors:\n"
+                                  "  500: {json: {error: internal error}}\n"
+                                  "  503: {text: \"down for maintenance\"}\n"
+                                  "  404: {handler: scoped.scoped_app_not_found}\n"
+                                  "  502: {handler: scoped.scoped_error_throws}\n"
+                                  "  4xx: {json: {error: client error, from: operator}}\n"});
     }
 };
 
@@ -346,10 +345,7 @@ TEST_F(OperatorErrorsTest, FailingPluginErrorHandlerFallsBackToDefaultNotOperato
 
 // An operator handler must name an enabled plugin that exports the symbol.
 RunResult check_errors(std::string_view plugins_block, std::string_view errors_block) {
-    TempDir dir;
-    auto config = dir.write("trellis.yaml",
-                            config_yaml(free_port(), plugins_block, "", "errors:\n" + std::string(errors_block)));
-    return run_check(config);
+    return run_with_config("check", plugins_block, {.top_level_extra = "errors:\n" + std::string(errors_block)});
 }
 
 TEST(OperatorErrorsConfig, HandlerSymbolMustExist) {
@@ -374,7 +370,7 @@ TEST(OperatorErrorsConfig, HandlerPluginMustBeEnabled) {
 // Request ids.
 // ===========================================================================
 
-class RequestIdTest : public ConfiguredHostTest<RequestIdTest> {
+class RequestIdTest : public SharedHostTest<RequestIdTest> {
 public:
     static void SetUpTestSuite() { start("  apphooks: {mount: /}\n"); }
 };
@@ -441,14 +437,14 @@ TEST_F(RequestIdTest, PluginLogLinesCarryTheId) {
 // ===========================================================================
 
 // The access line (text or json) of the request with id `rid`.
-std::string access_line(const ConfiguredHost& h, const std::string& rid, std::string_view marker) {
+std::string access_line(const Host& h, const std::string& rid, std::string_view marker) {
     const std::string needle = std::string(marker) + rid;
     if (!h.wait_for_log(needle)) return {};
     auto lines = lines_with(h.err(), {needle});
     return lines.empty() ? std::string() : lines.front();
 }
 
-class AccessLogTextTest : public ConfiguredHostTest<AccessLogTextTest> {
+class AccessLogTextTest : public SharedHostTest<AccessLogTextTest> {
 public:
     static void SetUpTestSuite() { start("  apphooks: {mount: /}\n"); }  // access on by default, text format
 };
@@ -527,9 +523,9 @@ TEST_F(AccessLogTextTest, OneLinePerRequest) {
     EXPECT_EQ(lines_with(host().err(), {"access ", "id=" + rid}).size(), 1u) << host().err();
 }
 
-class AccessLogJsonTest : public ConfiguredHostTest<AccessLogJsonTest> {
+class AccessLogJsonTest : public SharedHostTest<AccessLogJsonTest> {
 public:
-    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  access: true\n  format: json\n"); }
+    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", {.logging_extra = "  access: true\n  format: json\n"}); }
 };
 
 TEST_F(AccessLogJsonTest, LineIsAJsonObjectWithTheDocumentedKeys) {
@@ -554,9 +550,9 @@ TEST_F(AccessLogJsonTest, LineIsAJsonObjectWithTheDocumentedKeys) {
     EXPECT_TRUE(Contains(j.value("remote", ""), "127.0.0.1")) << line;
 }
 
-class AccessLogOffTest : public ConfiguredHostTest<AccessLogOffTest> {
+class AccessLogOffTest : public SharedHostTest<AccessLogOffTest> {
 public:
-    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", "  access: false\n"); }
+    static void SetUpTestSuite() { start("  apphooks: {mount: /}\n", {.logging_extra = "  access: false\n"}); }
 };
 
 TEST_F(AccessLogOffTest, NoAccessLines) {

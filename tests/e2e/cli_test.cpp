@@ -32,7 +32,7 @@ TEST(Cli, CheckAcceptsValidConfiguration) {
                                         "  faulty: {mount: /}\n"
                                         "  golden: {mount: /g}\n"
                                         "  libcxx: {mount: /}\n",
-                                        "  max_request_bytes: 1MiB\n"));
+                                        {.server_extra = "  max_request_bytes: 1MiB\n"}));
     RunResult r = run_check(config);
     EXPECT_TRUE(exited_with(r, 0)) << r.describe();
     EXPECT_TRUE(Contains(r.out, "OK"));
@@ -113,8 +113,9 @@ TEST(PluginLookup, CommandLinePathComesBeforeConfigPath) {
     // "libhello.so" that is really the noentry plugin.
     auto good = folder_with_hello(dir, "cli", plugin_dir() / "libhello.so");
     auto bad = folder_with_hello(dir, "cfg", test_plugin_dir() / "libnoentry.so");
-    auto config = dir.write("trellis.yaml", config_yaml(free_port(), "  hello: {mount: /}\n", "",
-                                                        "plugin_path:\n  - " + bad.string() + "\n"));
+    auto config = dir.write("trellis.yaml",
+                            config_yaml(free_port(), "  hello: {mount: /}\n",
+                                        {.top_level_extra = "plugin_path:\n  - " + bad.string() + "\n"}));
     RunResult r = run_check(config, {"--plugin-path", good.string()});
     EXPECT_TRUE(exited_with(r, 0)) << r.describe();
 }
@@ -132,9 +133,10 @@ TEST(PluginLookup, CommandLinePathsAreSearchedInOrder) {
 TEST(PluginLookup, ConfigPluginPathIsUsed) {
     TempDir dir;
     auto good = folder_with_hello(dir, "cfg", plugin_dir() / "libhello.so");
-    auto config = dir.write("trellis.yaml", config_yaml(free_port(), "  hello: {mount: /}\n", "",
-                                                        "plugin_path:\n  - /nonexistent-trellis-dir\n  - " +
-                                                            good.string() + "\n"));
+    auto config = dir.write("trellis.yaml",
+                            config_yaml(free_port(), "  hello: {mount: /}\n",
+                                        {.top_level_extra = "plugin_path:\n  - /nonexistent-trellis-dir\n  - " +
+                                                            good.string() + "\n"}));
     RunResult r = run_check(config, {});
     EXPECT_TRUE(exited_with(r, 0)) << r.describe();
 }
@@ -142,8 +144,8 @@ TEST(PluginLookup, ConfigPluginPathIsUsed) {
 TEST(PluginLookup, RelativeConfigPluginPathIsRelativeToConfigFile) {
     TempDir dir;
     folder_with_hello(dir, "conf/plugins", plugin_dir() / "libhello.so");
-    auto config = dir.write("conf/trellis.yaml", config_yaml(free_port(), "  hello: {mount: /}\n", "",
-                                                             "plugin_path: [plugins]\n"));
+    auto config = dir.write("conf/trellis.yaml", config_yaml(free_port(), "  hello: {mount: /}\n",
+                                                             {.top_level_extra = "plugin_path: [plugins]\n"}));
     RunResult r = run_check(config, {});  // the test's cwd is not dir/conf
     EXPECT_TRUE(exited_with(r, 0)) << r.describe();
 }

@@ -3,7 +3,11 @@
 // included), wildcard and credentials, and a refused configuration.
 #include <strings.h>
 
-#include "blueprint_support.hpp"
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fixture.hpp"
 
 namespace e2e {
 namespace {
@@ -33,7 +37,7 @@ bool varies_on_origin(const Response& r) {
 
 // ---- explicit origins --------------------------------------------------------------
 
-class CorsTest : public ConfiguredHostTest<CorsTest> {
+class CorsTest : public SharedHostTest<CorsTest> {
 public:
     static void SetUpTestSuite() {
         start("  cors:\n"
@@ -133,7 +137,7 @@ TEST_F(CorsTest, DisallowedOriginGetsNoCorsHeaders) {
 
 // ---- "*" without and with credentials ----------------------------------------------
 
-class CorsWildcardTest : public ConfiguredHostTest<CorsWildcardTest> {
+class CorsWildcardTest : public SharedHostTest<CorsWildcardTest> {
 public:
     static void SetUpTestSuite() {
         start("  cors: {settings: {origins: [\"*\"]}}\n"
@@ -154,7 +158,7 @@ TEST_F(CorsWildcardTest, AnyOriginGetsStar) {
     EXPECT_EQ(p.header("Access-Control-Max-Age").value_or("<none>"), "600") << "the default";
 }
 
-class CorsCredentialsTest : public ConfiguredHostTest<CorsCredentialsTest> {
+class CorsCredentialsTest : public SharedHostTest<CorsCredentialsTest> {
 public:
     static void SetUpTestSuite() {
         start("  cors: {settings: {origins: [\"*\"], credentials: true, headers: [\"*\"]}}\n"
@@ -190,19 +194,14 @@ TEST_F(CorsCredentialsTest, NullOriginIsNotCoveredByTheWildcard) {
 // ---- configuration ----------------------------------------------------------------
 
 TEST(CorsConfig, MalformedOriginRefusesThePlugin) {
-    TempDir dir;
-    auto config = dir.write("trellis.yaml",
-                            config_yaml(free_port(), "  cors: {settings: {origins: [\"https://app.example.com/\"]}}\n"));
-    RunResult r = run_check(config);
+    RunResult r = run_with_config("check", "  cors: {settings: {origins: [\"https://app.example.com/\"]}}\n");
     EXPECT_TRUE(r.status.exited && r.status.code == 1) << r.describe();
     EXPECT_TRUE(Contains(r.err, "cors"));
     EXPECT_TRUE(Contains(r.err, "'https://app.example.com/' is not an origin"));
 }
 
 TEST(CorsConfig, DefaultsAreAccepted) {
-    TempDir dir;
-    auto config = dir.write("trellis.yaml", config_yaml(free_port(), "  cors: {}\n"));
-    RunResult r = run_check(config);
+    RunResult r = run_with_config("check", "  cors: {}\n");
     EXPECT_TRUE(r.status.exited && r.status.code == 0) << r.describe();
     EXPECT_TRUE(Contains(r.err, "no origins configured")) << "the operator is told the plugin does nothing";
 }

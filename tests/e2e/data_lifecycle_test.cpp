@@ -99,7 +99,7 @@ TYPED_TEST(DataLifecycle, DataSurvivesAHostRestart) {
     const std::string tag = unique_name("r");
     json kept, patched, deleted;
     {
-        auto host = DbHost::start(this->notes_spec());
+        auto host = start_host(this->notes_spec());
         kept = post_note(host->port(), {{"title", "kept"}, {"body", "b"}, {"tag", tag}, {"pinned", true},
                                         {"created", "2024-05-01T12:00:00Z"}});
         patched = post_note(host->port(), {{"title", "before"}, {"tag", tag}});
@@ -113,7 +113,7 @@ TYPED_TEST(DataLifecycle, DataSurvivesAHostRestart) {
         ExitStatus s = host->stop(SIGTERM);
         ASSERT_TRUE(s.exited && s.code == 0) << s.describe() << "\n" << host->err();
     }
-    auto host = DbHost::start(this->notes_spec());
+    auto host = start_host(this->notes_spec());
     EXPECT_TRUE(HasCounts(host->err(), 0, 2)) << "a restart applies nothing";
     for (const json& note : {kept, patched}) {
         Response r = get(host->port(), note_path(note));
@@ -132,7 +132,7 @@ TYPED_TEST(DataLifecycle, AcknowledgedRowsSurviveKill9) {
     const std::string tag = unique_name("k");
     std::vector<json> acknowledged;
     {
-        auto host = DbHost::start(this->notes_spec());
+        auto host = start_host(this->notes_spec());
         Connection conn(host->port());  // one keep-alive connection, like a busy client
         for (int i = 0; i < kRows; ++i) {
             json body = {{"title", "row " + std::to_string(i)}, {"tag", tag}, {"body", std::string(i, 'b')}};
@@ -152,7 +152,7 @@ TYPED_TEST(DataLifecycle, AcknowledgedRowsSurviveKill9) {
         auto s = host->process().wait_for(std::chrono::seconds(10));
         ASSERT_TRUE(s && s->signal == SIGKILL) << (s ? s->describe() : "still running");
     }
-    auto host = DbHost::start(this->notes_spec());
+    auto host = start_host(this->notes_spec());
     Response list = get(host->port(), "/notes?tag=" + tag + "&limit=1000");
     ASSERT_TRUE(IsJson(list, 200));
     const json page = list.json();
@@ -180,7 +180,7 @@ TYPED_TEST(DataLifecycle, FreshDatabaseGetsEveryMigrationOnFirstStart) {
         EXPECT_EQ(*n, "0") << "trellis check must not create the migrations table";
     }
 
-    auto host = DbHost::start(spec);
+    auto host = start_host(spec);
     EXPECT_TRUE(HasCounts(host->err(), 5, 0));
 
     Response items = get(host->port(), "/mig/items");
@@ -206,12 +206,12 @@ TYPED_TEST(DataLifecycle, FreshDatabaseGetsEveryMigrationOnFirstStart) {
 TYPED_TEST(DataLifecycle, RerunningMigrationsIsANoOp) {
     const HostSpec spec = this->migrator_spec();
     {
-        auto host = DbHost::start(spec);
+        auto host = start_host(spec);
         EXPECT_TRUE(HasCounts(host->err(), 5, 0));
         ASSERT_TRUE(IsJson(send_json(host->port(), "POST", "/mig/items", {{"name", "mine"}}), 201));
         EXPECT_EQ(host->stop(SIGTERM).code, 0);
     }
-    auto host = DbHost::start(spec);
+    auto host = start_host(spec);
     EXPECT_TRUE(HasCounts(host->err(), 0, 5));
     Response items = get(host->port(), "/mig/items");
     ASSERT_TRUE(IsJson(items, 200));
@@ -238,7 +238,7 @@ TYPED_TEST(DataLifecycle, MigrateCommandAppliesWithoutServing) {
     EXPECT_TRUE(check.status.exited && check.status.code == 0) << check.describe();
     EXPECT_TRUE(NotContains(check.out, "pending migration"));
 
-    auto host = DbHost::start(spec);
+    auto host = start_host(spec);
     EXPECT_TRUE(HasCounts(host->err(), 0, 5));
     EXPECT_EQ(get(host->port(), "/mig/items").json().value("total", -1), 1);
     EXPECT_EQ(host->stop(SIGTERM).code, 0);
@@ -259,7 +259,7 @@ TYPED_TEST(DataLifecycle, MigrateCommandAppliesWithoutServing) {
 
 TYPED_TEST(DataLifecycle, ChangedMigrationIsRefused) {
     {
-        auto host = DbHost::start(this->migrator_spec("v1"));
+        auto host = start_host(this->migrator_spec("v1"));
         EXPECT_TRUE(HasCounts(host->err(), 5, 0));
         EXPECT_EQ(host->stop(SIGTERM).code, 0);
     }
@@ -278,7 +278,7 @@ TYPED_TEST(DataLifecycle, ChangedMigrationIsRefused) {
     EXPECT_TRUE(NamesPluginAndStep(check.out + check.err));
 
     // Nothing of v2 reached the database: v1 still serves, unchanged.
-    auto host = DbHost::start(this->migrator_spec("v1"));
+    auto host = start_host(this->migrator_spec("v1"));
     EXPECT_TRUE(HasCounts(host->err(), 0, 5));
     Response items = get(host->port(), "/mig/items");
     ASSERT_TRUE(IsJson(items, 200));
@@ -316,7 +316,7 @@ TYPED_TEST(DataLifecycle, FailingMigrationStepIsRolledBackAndNotRecorded) {
     EXPECT_TRUE(NotContains(check.out, "pending migration: migrator/002_seed"));
 
     // The release before still serves on this database.
-    auto host = DbHost::start(HostSpec(this->db_->url(), "  migrator: {mount: /mig}\n", migrator_args("v1")));
+    auto host = start_host(HostSpec(this->db_->url(), "  migrator: {mount: /mig}\n", migrator_args("v1")));
     EXPECT_TRUE(HasCounts(host->err(), 0, 3));
     EXPECT_EQ(get(host->port(), "/mig/items").json().value("total", -1), 1);
     EXPECT_EQ(host->stop(SIGTERM).code, 0);
@@ -325,8 +325,8 @@ TYPED_TEST(DataLifecycle, FailingMigrationStepIsRolledBackAndNotRecorded) {
 TYPED_TEST(DataLifecycle, HostsStartingTogetherApplyEachStepOnce) {
     constexpr int kHosts = 3;
     const HostSpec spec = this->migrator_spec();
-    std::vector<std::unique_ptr<DbHost>> hosts;
-    for (int i = 0; i < kHosts; ++i) hosts.push_back(DbHost::launch(spec));  // all at once, nobody waits
+    std::vector<std::unique_ptr<Host>> hosts;
+    for (int i = 0; i < kHosts; ++i) hosts.push_back(launch_host(spec));  // all at once, nobody waits
     for (auto& h : hosts) {
         const std::string why = h->wait_listening();
         ASSERT_TRUE(why.empty()) << why;
@@ -377,7 +377,7 @@ TEST(DataOutage, PostgresqlDownAnswers503AndTheSameHostRecovers) {
     }
     HostSpec spec{pg->url(), "  notes: {mount: /notes}\n  hello: {mount: /}\n"};
     spec.database_extra = "  pool: 3\n  busy_timeout: 1s\n";
-    auto host = DbHost::start(spec);
+    auto host = start_host(spec);
     json note = post_note(host->port(), {{"title", "before the outage"}, {"body", "b"}});
     ASSERT_FALSE(note.is_null());
     const std::string path = note_path(note);

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <regex>
 #include <stdexcept>
-#include <thread>
 
 namespace e2e::data {
 
@@ -33,24 +32,6 @@ std::optional<std::string> pg_test_url() {
 }
 
 fs::path source_dir() { return TRELLIS_E2E_SOURCE_DIR; }
-
-RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-    TempDir dir;
-    RunResult r;
-    {
-        Process p(argv, dir.path() / "stdout", dir.path() / "stderr");
-        auto s = p.wait_for(timeout);
-        if (!s) {
-            p.signal(SIGKILL);
-            s = p.wait_for(std::chrono::seconds(5));
-            r.err = "[killed after timeout]\n";
-        }
-        r.status = s.value_or(ExitStatus{});
-    }
-    r.out = read_file(dir.path() / "stdout");
-    r.err += read_file(dir.path() / "stderr");
-    return r;
-}
 
 std::string psql(const std::string& url, const std::string& sql) {
     const fs::path client = find_program({"/usr/bin/psql", "/usr/lib/postgresql/15/bin/psql"});
@@ -115,71 +96,22 @@ std::optional<std::string> TestDatabase::query(const std::string& sql) const {
 
 // ---- hosts ----
 
-std::string config_for(const HostSpec& spec, int port) {
+HostOptions HostSpec::options() const {
+    HostOptions o;
+    o.server_extra = server_extra;
     // JSON string syntax is valid YAML (double-quoted scalar).
-    std::string database = "database:\n  url: " + json(spec.database_url).dump() + "\n" + spec.database_extra;
-    return config_yaml(port, spec.plugins, spec.server_extra, database);
+    o.top_level_extra = "database:\n  url: " + json(database_url).dump() + "\n" + database_extra;
+    o.plugin_args = plugin_args;
+    o.listen_timeout = std::chrono::seconds(20);
+    o.stop_timeout = std::chrono::seconds(15);
+    return o;
 }
+
+std::unique_ptr<Host> launch_host(const HostSpec& spec) { return Host::launch(spec.plugins, spec.options()); }
+std::unique_ptr<Host> start_host(const HostSpec& spec) { return Host::start(spec.plugins, spec.options()); }
 
 RunResult trellis_command(const std::string& command, const HostSpec& spec, std::chrono::milliseconds timeout) {
-    TempDir dir;
-    const fs::path config = dir.write("trellis.yaml", config_for(spec, free_port()));
-    std::vector<std::string> args{command, "--config", config.string()};
-    args.insert(args.end(), spec.plugin_args.begin(), spec.plugin_args.end());
-    return run_trellis(args, timeout);
-}
-
-std::unique_ptr<DbHost> DbHost::launch(const HostSpec& spec) {
-    std::unique_ptr<DbHost> h(new DbHost(spec));
-    h->dir_ = std::make_unique<TempDir>();
-    h->port_ = free_port();
-    const fs::path config = h->dir_->write("trellis.yaml", config_for(spec, h->port_));
-    std::vector<std::string> argv{trellis_binary().string(), "serve", "--config", config.string()};
-    argv.insert(argv.end(), spec.plugin_args.begin(), spec.plugin_args.end());
-    h->process_ = std::make_unique<Process>(argv, h->dir_->path() / "stdout", h->dir_->path() / "stderr");
-    return h;
-}
-
-std::string DbHost::wait_listening(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (auto s = process_->poll())
-            return "trellis serve exited before listening (" + s->describe() + ")\n--- stderr ---\n" + err() +
-                   "--- config ---\n" + read_file(config_path());
-        if (port_accepts(port_)) return "";
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "trellis serve did not listen on port " + std::to_string(port_) + " in time\n--- stderr ---\n" + err();
-}
-
-std::unique_ptr<DbHost> DbHost::start(const HostSpec& spec) {
-    std::string why;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        auto h = launch(spec);
-        why = h->wait_listening();
-        if (why.empty()) return h;
-        if (h->process().running() || h->err().find("in use") == std::string::npos) break;  // not a port race
-    }
-    throw std::runtime_error(why);
-}
-
-bool DbHost::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-        if (err().find(text) != std::string::npos) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-ExitStatus DbHost::stop(int sig) {
-    process_->signal(sig);
-    if (auto s = process_->wait_for(std::chrono::seconds(15))) return *s;
-    process_->signal(SIGKILL);
-    (void)process_->wait_for(std::chrono::seconds(5));
-    ExitStatus hung;
-    hung.signal = SIGKILL;
-    return hung;
+    return run_with_config(command, spec.plugins, spec.options(), timeout);
 }
 
 std::optional<MigrationCounts> migration_counts(const std::string& log) {

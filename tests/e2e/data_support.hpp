@@ -1,7 +1,7 @@
 // Support for the database end-to-end tests (data_test.cpp,
-// data_lifecycle_test.cpp): fresh databases on SQLite and PostgreSQL, a host
-// started with a `database:` section, psql, the throwaway PostgreSQL script,
-// and small HTTP/JSON helpers.
+// data_lifecycle_test.cpp): fresh databases on SQLite and PostgreSQL, the
+// harness's Host started with a `database:` section (HostSpec), psql, the
+// throwaway PostgreSQL script, and small HTTP/JSON helpers.
 //
 // PostgreSQL comes from TRELLIS_TEST_PG_URL (scripts/test.sh starts a server
 // with scripts/pg-test-server.sh and exports it). Every suite or test makes
@@ -59,10 +59,6 @@ std::optional<std::string> pg_test_url();
 // The source tree (for scripts/).
 fs::path source_dir();
 
-// Runs a program (argv[0] is a path) to completion; killed after `timeout`.
-RunResult run_program(const std::vector<std::string>& argv,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
 // `psql` on `url` (one command, unaligned, tuples only); returns stdout
 // without the trailing newline. Throws std::runtime_error with psql's output
 // when it fails.
@@ -97,7 +93,7 @@ private:
     fs::path file_;
 };
 
-// What a host is started with.
+// What a host with a database is started with.
 struct HostSpec {
     HostSpec(std::string url, std::string plugins_block, std::vector<std::string> args = default_plugin_args())
         : database_url(std::move(url)), plugins(std::move(plugins_block)), plugin_args(std::move(args)) {}
@@ -107,42 +103,20 @@ struct HostSpec {
     std::vector<std::string> plugin_args = default_plugin_args();
     std::string database_extra;                                // more `database:` lines, e.g. "  pool: 2\n"
     std::string server_extra;                                  // more `server:` lines
+
+    // The harness options: a `database:` section, and more time to listen
+    // (20 s: migrations run first) and to stop (15 s).
+    HostOptions options() const;
 };
 
-// The whole trellis.yaml for `spec` on `port`.
-std::string config_for(const HostSpec& spec, int port);
+// Host::launch / Host::start with `spec`'s plugins and options.
+std::unique_ptr<Host> launch_host(const HostSpec& spec);
+std::unique_ptr<Host> start_host(const HostSpec& spec);
 
 // Runs `trellis <command> --config <file> <plugin args>` (check, migrate, or
 // a serve expected to fail) with `spec` written to a scratch config file.
 RunResult trellis_command(const std::string& command, const HostSpec& spec,
                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
-
-// A running `trellis serve` with a database.
-class DbHost {
-public:
-    // Starts serve without waiting (several hosts can start together).
-    static std::unique_ptr<DbHost> launch(const HostSpec& spec);
-    // Waits until it accepts connections: "" when it does, else why not.
-    std::string wait_listening(std::chrono::milliseconds timeout = std::chrono::seconds(20));
-    // launch + wait_listening, retrying on a port race; throws with stderr.
-    static std::unique_ptr<DbHost> start(const HostSpec& spec);
-
-    int port() const noexcept { return port_; }
-    const HostSpec& spec() const noexcept { return spec_; }
-    fs::path config_path() const { return dir_->path() / "trellis.yaml"; }
-    std::string err() const { return read_file(dir_->path() / "stderr"); }
-    Process& process() noexcept { return *process_; }
-    bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(3)) const;
-    // Sends `sig` and waits up to 15 s (SIGKILL after that, reported as such).
-    ExitStatus stop(int sig);
-
-private:
-    explicit DbHost(HostSpec spec) : spec_(std::move(spec)) {}
-    HostSpec spec_;
-    std::unique_ptr<TempDir> dir_;
-    std::unique_ptr<Process> process_;
-    int port_ = 0;
-};
 
 // The counts of the host's "N migration steps applied, M already applied"
 // log line; nullopt when it has not logged one.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <thread>
@@ -22,51 +23,31 @@ constexpr const char* kPlugins =
     "  hello: {mount: /}\n";
 
 template <class B>
-class DataApi : public ::testing::Test {
+class DataApi : public SharedHostTest<DataApi<B>> {
 protected:
+    using Base = SharedHostTest<DataApi<B>>;
+
     static void SetUpTestSuite() {
-        skip_.clear();
-        error_.clear();
         if (B::value == Backend::Postgresql && !pg_test_url()) {
-            skip_ = kNoPostgres;
+            Base::skip_suite(kNoPostgres);
             return;
         }
         try {
             db_ = TestDatabase::create(B::value);
-            host_ = DbHost::start({db_->url(), kPlugins});
         } catch (const std::exception& e) {
-            error_ = e.what();
+            Base::error_ = e.what();
+            return;
         }
+        const HostSpec spec(db_->url(), kPlugins);
+        Base::start(spec.plugins, spec.options());
     }
 
     static void TearDownTestSuite() {
-        if (host_) {
-            ExitStatus s = host_->stop(SIGTERM);
-            if (!s.exited || s.code != 0)
-                ADD_FAILURE() << "host did not exit 0 on SIGTERM: " << s.describe() << "\n--- stderr ---\n"
-                              << host_->err();
-        }
-        host_.reset();
+        Base::TearDownTestSuite();
         db_.reset();
     }
 
-    void SetUp() override {
-        if (!skip_.empty()) GTEST_SKIP() << skip_;
-        if (!host_) GTEST_FAIL() << "the suite's host is not running:\n" << error_;
-    }
-
-    void TearDown() override {
-        if (host_ && !host_->process().running()) {
-            auto status = host_->process().poll();
-            ADD_FAILURE() << "the host died during this test (" << (status ? status->describe() : "?")
-                          << ")\n--- stderr ---\n"
-                          << host_->err();
-            error_ = "the host died in an earlier test";
-            host_.reset();
-        }
-    }
-
-    int port() const { return host_->port(); }
+    using Base::port;
     TestDatabase& db() const { return *db_; }
     Response get(std::string_view target) const { return e2e::get(port(), target); }
     Response send(std::string_view method, std::string_view target, const json& body) const {
@@ -97,8 +78,6 @@ protected:
     }
 
     static inline std::unique_ptr<TestDatabase> db_;
-    static inline std::unique_ptr<DbHost> host_;
-    static inline std::string error_, skip_;
 };
 
 TYPED_TEST_SUITE(DataApi, Backends, BackendNames);
@@ -641,6 +620,64 @@ TYPED_TEST(DataApi, UniqueViolationIs409) {
     EXPECT_TRUE(IsJson(this->send("PATCH", path2, {{"tag", tag2}, {"color", "green"}}), 200));
     // And the notes resource is unaffected by the conflicts on labels.
     EXPECT_FALSE(this->create({{"title", "after conflicts"}}).is_null());
+}
+
+// ---- transactions: the labels plugin's POST /batch (trellis::DbTransaction) ----
+
+// A JSON array of the given labels.
+json label_batch(std::initializer_list<json> labels) {
+    json batch = json::array();
+    for (const auto& label : labels) batch.push_back(label);
+    return batch;
+}
+
+TYPED_TEST(DataApi, BatchInsertInATransactionCommitsEveryLabel) {
+    const std::string a = unique_name("ba"), b = unique_name("bb"), c = unique_name("bc");
+    const json batch = label_batch({{{"tag", a}, {"color", "red"}}, {{"tag", b}}, {{"tag", c}, {"color", "blue"}}});
+    Response r = this->send("POST", "/labels/batch", batch);
+    ASSERT_TRUE(IsJson(r, 201));
+    EXPECT_EQ(r.json().value("inserted", -1), 3) << r.body;
+
+    const std::map<std::string, json> colors = {{a, "red"}, {b, nullptr}, {c, "blue"}};
+    for (const auto& [tag, color] : colors) {
+        json whole;
+        EXPECT_EQ(this->list_ids("/labels?tag=" + tag, &whole).size(), 1u) << tag << " committed";
+        if (whole.contains("items") && whole["items"].size() == 1) {
+            EXPECT_EQ(whole["items"][0]["color"], color) << tag;
+        }
+    }
+}
+
+TYPED_TEST(DataApi, BatchWithADuplicateTagAnswers409AndStoresNone) {
+    // A tag repeated inside the batch: the third insert violates the unique
+    // constraint after two inserts succeeded; they must be rolled back.
+    const std::string a = unique_name("da"), b = unique_name("db");
+    const json batch = label_batch({{{"tag", a}, {"color", "red"}}, {{"tag", b}}, {{"tag", a}, {"color", "blue"}}});
+    Response r = this->send("POST", "/labels/batch", batch);
+    EXPECT_TRUE(IsProblem(r, 409, "/labels/batch"));
+    EXPECT_EQ(this->list_ids("/labels?tag=" + a), std::vector<std::int64_t>{}) << "rolled back";
+    EXPECT_EQ(this->list_ids("/labels?tag=" + b), std::vector<std::int64_t>{}) << "rolled back";
+
+    // A tag already stored: the new label before it is rolled back, the
+    // stored row is untouched.
+    const std::string taken = unique_name("dt"), fresh = unique_name("df");
+    json kept = this->create({{"tag", taken}, {"color", "red"}}, "/labels");
+    ASSERT_FALSE(kept.is_null());
+    r = this->send("POST", "/labels/batch", label_batch({{{"tag", fresh}}, {{"tag", taken}, {"color", "blue"}}}));
+    EXPECT_TRUE(IsProblem(r, 409, "/labels/batch"));
+    EXPECT_EQ(this->list_ids("/labels?tag=" + fresh), std::vector<std::int64_t>{}) << "rolled back";
+    json whole;
+    EXPECT_EQ(this->list_ids("/labels?tag=" + taken, &whole), std::vector<std::int64_t>{kept["id"]});
+    if (whole.contains("items") && whole["items"].size() == 1) {
+        EXPECT_EQ(whole["items"][0]["color"], "red") << "the stored row is untouched";
+    }
+
+    // After the rollbacks the host's sessions still write: the same batch
+    // without the duplicate commits.
+    r = this->send("POST", "/labels/batch", label_batch({{{"tag", a}}, {{"tag", b}}, {{"tag", fresh}}}));
+    ASSERT_TRUE(IsJson(r, 201));
+    EXPECT_EQ(r.json().value("inserted", -1), 3) << r.body;
+    for (const auto& tag : {a, b, fresh}) EXPECT_EQ(this->list_ids("/labels?tag=" + tag).size(), 1u) << tag;
 }
 
 // Writers on several connections at once (the pool's sessions in parallel;

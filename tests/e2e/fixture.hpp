@@ -19,18 +19,26 @@ namespace e2e {
 inline constexpr std::string_view kCanary = "CANARY: the host called into a plugin it should have refused";
 
 // CRTP: `class HelloTest : public SharedHostTest<HelloTest>` with a static
-// SetUpTestSuite() calling start(...). The host is stopped with SIGTERM after
-// the suite and must exit 0; a host that dies during a test fails that test.
+// SetUpTestSuite() calling start(...) (or skip_suite(...)). The host is
+// stopped with SIGTERM after the suite and must exit 0; a host that dies
+// during a test fails that test.
 template <class Derived>
 class SharedHostTest : public ::testing::Test {
 protected:
-    static void start(std::string_view plugins_block, std::string_view server_extra = "") {
+    static void start(std::string_view plugins_block, const HostOptions& options = {}) {
         error_.clear();
+        skip_.clear();
         try {
-            host_ = Host::start(plugins_block, server_extra);
+            host_ = Host::start(plugins_block, options);
         } catch (const std::exception& e) {
             error_ = e.what();
         }
+    }
+
+    // Instead of start(): every test of the suite is skipped, saying `why`.
+    static void skip_suite(std::string_view why) {
+        error_.clear();
+        skip_ = why;
     }
 
     static void TearDownTestSuite() {
@@ -43,6 +51,7 @@ protected:
     }
 
     void SetUp() override {
+        if (!skip_.empty()) GTEST_SKIP() << skip_;
         if (!host_) GTEST_FAIL() << "the suite's host is not running:\n" << error_;
     }
 
@@ -60,7 +69,8 @@ protected:
     static Host& host() { return *host_; }
 
     static inline std::unique_ptr<Host> host_;
-    static inline std::string error_;
+    static inline std::string error_;  // why host_ is not running
+    static inline std::string skip_;
 };
 
 // Asserts an RFC 9457 problem+json answer: status line, Content-Type and

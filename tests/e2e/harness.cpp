@@ -84,17 +84,17 @@ bool port_accepts(int port) {
     return ok;
 }
 
-std::string config_yaml(int port, std::string_view plugins_block, std::string_view server_extra,
-                        std::string_view top_level_extra) {
+std::string config_yaml(int port, std::string_view plugins_block, const HostOptions& options) {
     std::string y;
     y += "server:\n";
     y += "  listen: 127.0.0.1\n";
     y += "  port: " + std::to_string(port) + "\n";
     y += "  threads: 2\n";
-    y += server_extra;
+    y += options.server_extra;
     y += "logging:\n";
     y += "  level: debug\n";
-    y += top_level_extra;
+    y += options.logging_extra;
+    y += options.top_level_extra;
     y += "plugins:\n";
     y += plugins_block;
     return y;
@@ -181,10 +181,8 @@ std::string RunResult::describe() const {
     return status.describe() + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err + "--------------";
 }
 
-RunResult run_trellis(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
     TempDir dir;
-    std::vector<std::string> argv{trellis_binary().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
     RunResult r;
     {
         Process p(argv, dir.path() / "stdout", dir.path() / "stderr");
@@ -201,47 +199,64 @@ RunResult run_trellis(const std::vector<std::string>& args, std::chrono::millise
     return r;
 }
 
+RunResult run_trellis(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+    std::vector<std::string> argv{trellis_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv, timeout);
+}
+
 RunResult run_check(const fs::path& config, const std::vector<std::string>& plugin_args) {
     std::vector<std::string> args{"check", "--config", config.string()};
     args.insert(args.end(), plugin_args.begin(), plugin_args.end());
     return run_trellis(args);
 }
 
-std::unique_ptr<Host> Host::start(std::string_view plugins_block, std::string_view server_extra,
-                                  std::vector<std::string> plugin_args) {
-    std::unique_ptr<Host> h(new Host);
+RunResult run_with_config(const std::string& command, std::string_view plugins_block, const HostOptions& options,
+                          std::chrono::milliseconds timeout) {
+    TempDir dir;
+    const fs::path config = dir.write("trellis.yaml", config_yaml(free_port(), plugins_block, options));
+    std::vector<std::string> args{command, "--config", config.string()};
+    args.insert(args.end(), options.plugin_args.begin(), options.plugin_args.end());
+    return run_trellis(args, timeout);
+}
+
+std::unique_ptr<Host> Host::launch(std::string_view plugins_block, const HostOptions& options) {
+    std::unique_ptr<Host> h(new Host(options));
     h->dir_ = std::make_unique<TempDir>();
-    h->out_file_ = h->dir_->path() / "stdout";
-    h->err_file_ = h->dir_->path() / "stderr";
+    h->port_ = free_port();
+    const fs::path config = h->dir_->write("trellis.yaml", config_yaml(h->port_, plugins_block, options));
+    std::vector<std::string> argv{trellis_binary().string(), "serve", "--config", config.string()};
+    argv.insert(argv.end(), options.plugin_args.begin(), options.plugin_args.end());
+    h->process_ = std::make_unique<Process>(argv, h->dir_->path() / "stdout", h->dir_->path() / "stderr");
+    return h;
+}
+
+std::string Host::wait_listening() {
+    const auto timeout = options_.listen_timeout;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (auto s = process_->poll())
+            return "trellis serve exited before listening (" + s->describe() + ")\n--- stderr ---\n" + err() +
+                   "--- config ---\n" + read_file(config_path());
+        if (port_accepts(port_)) return "";
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "trellis serve did not listen on port " + std::to_string(port_) + " within " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+           " s\n--- stderr ---\n" + err();
+}
+
+std::unique_ptr<Host> Host::start(std::string_view plugins_block, const HostOptions& options) {
     // A port that was free may be taken by the time the host binds it; try a
     // few times if the host fails early.
-    std::string last_error;
+    std::string why;
     for (int attempt = 0; attempt < 3; ++attempt) {
-        h->port_ = free_port();
-        auto config = h->dir_->write("trellis.yaml", config_yaml(h->port_, plugins_block, server_extra));
-        std::vector<std::string> argv{trellis_binary().string(), "serve", "--config", config.string()};
-        argv.insert(argv.end(), plugin_args.begin(), plugin_args.end());
-        h->process_ = std::make_unique<Process>(argv, h->out_file_, h->err_file_);
-
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (auto s = h->process_->poll()) {
-                last_error = "trellis serve exited before listening (" + s->describe() + ")\n--- stderr ---\n" +
-                             h->err() + "--- config ---\n" + read_file(config);
-                break;
-            }
-            if (port_accepts(h->port_)) return h;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        if (last_error.empty()) {
-            last_error = "trellis serve did not listen on port " + std::to_string(h->port_) +
-                         " within 10 s\n--- stderr ---\n" + h->err();
-            h->process_.reset();
-            break;
-        }
-        if (h->err().find("in use") == std::string::npos) break;  // not a port race: give up
+        auto h = launch(plugins_block, options);
+        why = h->wait_listening();
+        if (why.empty()) return h;
+        if (h->process().running() || h->err().find("in use") == std::string::npos) break;  // not a port race
     }
-    throw std::runtime_error(last_error);
+    throw std::runtime_error(why);
 }
 
 bool Host::wait_for_log(std::string_view text, std::chrono::milliseconds timeout) const {
@@ -255,7 +270,7 @@ bool Host::wait_for_log(std::string_view text, std::chrono::milliseconds timeout
 
 ExitStatus Host::stop(int sig) {
     process_->signal(sig);
-    if (auto s = process_->wait_for(std::chrono::seconds(10))) return *s;
+    if (auto s = process_->wait_for(options_.stop_timeout)) return *s;
     process_->signal(SIGKILL);
     (void)process_->wait_for(std::chrono::seconds(5));
     ExitStatus hung;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace e2e {
@@ -45,11 +46,23 @@ std::string read_file(const fs::path& file);
 // A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read, close).
 int free_port();
 
+// What a configuration (and a host started with it) has besides its plugins.
+// Blocks are YAML lines ending in '\n'; the lines of a block's body are
+// indented by two spaces. Every member has a default, so designated
+// initializers name only what they change: {.server_extra = "..."}.
+struct HostOptions {
+    std::string server_extra{};     // more `server:` lines, e.g. "  max_request_bytes: 8KiB\n"
+    std::string logging_extra{};    // more `logging:` lines, e.g. "  format: json\n"
+    std::string top_level_extra{};  // whole top-level sections, e.g. "errors:\n  500: {text: x}\n"
+    std::vector<std::string> plugin_args = default_plugin_args();  // for serve/check/migrate
+    // How long Host::start waits for the port and Host::stop for the exit.
+    std::chrono::milliseconds listen_timeout = std::chrono::seconds(10);
+    std::chrono::milliseconds stop_timeout = std::chrono::seconds(10);
+};
+
 // The main configuration file, with `plugins_block` as the body of
-// `plugins:` (lines indented by two spaces) and `server_extra` as extra lines
-// of the `server:` block.
-std::string config_yaml(int port, std::string_view plugins_block, std::string_view server_extra = "",
-                        std::string_view top_level_extra = "");
+// `plugins:` (lines indented by two spaces) and the extra blocks of `options`.
+std::string config_yaml(int port, std::string_view plugins_block, const HostOptions& options = {});
 
 // How a child ended.
 struct ExitStatus {
@@ -87,6 +100,10 @@ struct RunResult {
     std::string describe() const;  // for assertion messages
 };
 
+// Runs a program (argv[0] is a path) to completion; killed after `timeout`.
+RunResult run_program(const std::vector<std::string>& argv,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // Runs `trellis args...` to completion (killed after `timeout`).
 RunResult run_trellis(const std::vector<std::string>& args,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -94,33 +111,45 @@ RunResult run_trellis(const std::vector<std::string>& args,
 // `trellis check --config <file> [--plugin-path ...]`.
 RunResult run_check(const fs::path& config, const std::vector<std::string>& plugin_args = default_plugin_args());
 
+// `trellis <command> --config <file> <options.plugin_args>` (check, migrate,
+// or a serve expected to fail) with config_yaml(plugins_block, options)
+// written to a scratch file.
+RunResult run_with_config(const std::string& command, std::string_view plugins_block, const HostOptions& options = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // A running `trellis serve`.
 class Host {
 public:
-    // Writes trellis.yaml (config_yaml) into a fresh TempDir, starts serve and
-    // waits until the port accepts connections. Throws std::runtime_error,
-    // with the captured stderr, if it exits or does not listen within 10 s.
-    static std::unique_ptr<Host> start(std::string_view plugins_block, std::string_view server_extra = "",
-                                       std::vector<std::string> plugin_args = default_plugin_args());
+    // Writes trellis.yaml (config_yaml) into a fresh TempDir and starts serve
+    // without waiting (several hosts can start together).
+    static std::unique_ptr<Host> launch(std::string_view plugins_block, const HostOptions& options = {});
+    // Waits up to options.listen_timeout until the port accepts connections:
+    // "" when it does, else why not (with the captured stderr).
+    std::string wait_listening();
+    // launch + wait_listening, retrying on a port race. Throws
+    // std::runtime_error, with the captured stderr, if serve exits or does
+    // not listen in time.
+    static std::unique_ptr<Host> start(std::string_view plugins_block, const HostOptions& options = {});
 
     int port() const noexcept { return port_; }
     const TempDir& dir() const noexcept { return *dir_; }
     fs::path config_path() const { return dir_->path() / "trellis.yaml"; }
-    std::string err() const { return read_file(err_file_); }
-    std::string out() const { return read_file(out_file_); }
+    std::string err() const { return read_file(dir_->path() / "stderr"); }
+    std::string out() const { return read_file(dir_->path() / "stdout"); }
     Process& process() noexcept { return *process_; }
 
     // Polls stderr until it contains `text` (logs may lag the response).
     bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(3)) const;
 
-    // Sends `sig` and waits up to 10 s for the exit (SIGKILL after that).
+    // Sends `sig` and waits up to options.stop_timeout for the exit (SIGKILL
+    // after that, reported as "killed by SIGKILL").
     ExitStatus stop(int sig);
 
 private:
-    Host() = default;
+    explicit Host(HostOptions options) : options_(std::move(options)) {}
+    HostOptions options_;
     std::unique_ptr<TempDir> dir_;
     std::unique_ptr<Process> process_;
-    fs::path out_file_, err_file_;
     int port_ = 0;
 };
 

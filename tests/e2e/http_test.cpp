@@ -17,7 +17,7 @@ constexpr std::size_t kLimit = 8192;  // max_request_bytes below
 class HelloTest : public SharedHostTest<HelloTest> {
 public:
     static void SetUpTestSuite() {
-        start("  hello: {mount: /, settings: {greeting: Hi}}\n", "  max_request_bytes: 8KiB\n");
+        start("  hello: {mount: /, settings: {greeting: Hi}}\n", {.server_extra = "  max_request_bytes: 8KiB\n"});
     }
 };
 

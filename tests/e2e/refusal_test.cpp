@@ -14,7 +14,8 @@ protected:
     // `trellis check` with the given plugins block.
     RunResult check(std::string_view plugins_block, std::string_view top_level_extra = "",
                     const std::vector<std::string>& plugin_args = default_plugin_args()) {
-        auto config = dir_.write("trellis.yaml", config_yaml(free_port(), plugins_block, "", top_level_extra));
+        auto config = dir_.write("trellis.yaml", config_yaml(free_port(), plugins_block,
+                                                             {.top_level_extra = std::string(top_level_extra)}));
         return run_check(config, plugin_args);
     }
     // `trellis check` with one test plugin mounted at /.

@@ -3,9 +3,11 @@
 // serves test-plugins/spa/static as a single-page application under /app.
 #include <unistd.h>
 
+#include <memory>
+#include <string>
 #include <system_error>
 
-#include "blueprint_support.hpp"
+#include "fixture.hpp"
 
 namespace e2e {
 namespace {
@@ -21,7 +23,7 @@ fs::path spa_root() { return test_plugin_dir() / "spa" / "static"; }
 std::string link_file() { return "escape-link-" + std::to_string(::getpid()) + ".txt"; }
 std::string link_dir() { return "escape-dir-" + std::to_string(::getpid()); }
 
-class StaticTest : public ConfiguredHostTest<StaticTest> {
+class StaticTest : public SharedHostTest<StaticTest> {
 public:
     static void SetUpTestSuite() {
         // Symlinks that lead out of the static dirs, to a file the host must never serve.
@@ -40,13 +42,13 @@ public:
     }
 
     static void TearDownTestSuite() {
-        ConfiguredHostTest<StaticTest>::TearDownTestSuite();
+        SharedHostTest<StaticTest>::TearDownTestSuite();
         remove_links();
         outside_.reset();
     }
 
     void SetUp() override {
-        ConfiguredHostTest<StaticTest>::SetUp();
+        SharedHostTest<StaticTest>::SetUp();
         if (!setup_error_.empty()) GTEST_FAIL() << setup_error_;
     }
 
