@@ -200,6 +200,9 @@ Url parse_url(std::string_view url, const std::filesystem::path& base_dir) {
 struct Database::Impl {
     struct Slot {
         std::unique_ptr<soci::session> session;
+        // After the session: destroyed first (its statements need the
+        // connection to finalize).
+        std::unique_ptr<SessionCache> cache;
         bool broken = false;
     };
 
@@ -227,8 +230,9 @@ struct Database::Impl {
             // libpq knows a connection is dead once a call on it failed;
             // this check is local (no round trip).
             auto* backend = static_cast<soci::postgresql_session_backend*>(slot.session->get_backend());
-            if (backend && PQstatus(backend->conn_) == CONNECTION_OK) return;
+            if (backend && alive(backend->conn_)) return;
         }
+        slot.cache.reset();
         slot.session.reset();
         slot.broken = false;
         auto session = std::make_unique<soci::session>();
@@ -258,6 +262,21 @@ struct Database::Impl {
             throw Unavailable("cannot connect to database " + url.display + ": " + trim(e.what()));
         }
         slot.session = std::move(session);
+    }
+
+    // Whether an idle PostgreSQL connection still works, without a round
+    // trip: libpq marks a connection bad once a call on it failed, and a
+    // server that closed it (a restart terminates its backends) left a
+    // FATAL message and an end of file in the socket, which reading what is
+    // there without blocking finds. A statement prepared earlier and reused
+    // from the cache never talks to the server before it executes, so
+    // without this check a request after a server restart would fail
+    // instead of getting a fresh connection.
+    static bool alive(PGconn* conn) noexcept {
+        for (int i = 0; i < 2 && PQstatus(conn) == CONNECTION_OK; ++i) {
+            if (PQconsumeInput(conn) == 0) return false;
+        }
+        return PQstatus(conn) == CONNECTION_OK;
     }
 
     // Switches the file to WAL (a persistent property of the file: only the
@@ -314,6 +333,10 @@ soci::session& Database::Lease::session() const noexcept { return *state_->impl-
 void Database::Lease::discard() noexcept {
     if (state_) state_->discard = true;
 }
+bool Database::Lease::discarded() const noexcept { return state_ && state_->discard; }
+std::unique_ptr<SessionCache>& Database::Lease::cache() const noexcept { return state_->impl->slots[state_->index].cache; }
+
+SessionCache::~SessionCache() = default;
 
 Database::Database(Url url, std::size_t pool_size, std::chrono::milliseconds wait) : impl_(std::make_unique<Impl>()) {
     impl_->url = std::move(url);

@@ -40,6 +40,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Per-session state that lives and dies with one pooled connection (the
+// statement cache of host/db/statements.cpp). The pool destroys it before
+// the session it belongs to, and when that session is reconnected.
+class SessionCache {
+public:
+    virtual ~SessionCache();
+};
+
 class Database {
 public:
     // Opens nothing yet: sessions connect on first use. (`serve` runs the
@@ -65,6 +73,10 @@ public:
         // Marks the session broken (connection lost): it is reconnected
         // before its next use instead of being handed out as is.
         void discard() noexcept;
+        bool discarded() const noexcept;
+        // The session's cache slot: empty until someone puts a cache there;
+        // reset when the session is reconnected.
+        std::unique_ptr<SessionCache>& cache() const noexcept;
 
     private:
         friend class Database;

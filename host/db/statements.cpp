@@ -16,11 +16,14 @@
 #include "db/statements.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <list>
 #include <string_view>
+#include <unordered_map>
 
 #include <soci/soci.h>
 #include <soci/postgresql/soci-postgresql.h>
@@ -39,26 +42,69 @@ struct Param {
     soci::indicator indicator = soci::i_ok;
 };
 
+// A statement prepared on the backend, with the storage SOCI binds to by
+// address (the parameter values, the row). It belongs to one session: a
+// trellis_stmt uses it while open, the session's cache keeps it in between
+// so that the same SQL is not parsed (SQLite) or prepared on the server
+// (PostgreSQL: a named statement, two round trips saved) on every request.
+struct Prepared {
+    std::string sql;
+    soci::session* session = nullptr;
+    std::unique_ptr<soci::statement> statement;
+    // One entry per distinct parameter name, sized at prepare time and
+    // never resized: SOCI keeps pointers to these values.
+    std::vector<Param> params;
+    // The kinds given to soci::use by the first execution (empty before):
+    // a later execution may re-bind values of these kinds, or nulls
+    // (indicator), but another kind needs a statement of its own.
+    std::vector<Param::Kind> bound;
+    soci::row row;  // described once, by the first execution
+    std::vector<std::string> names;                 // lower case, per column
+    std::vector<std::optional<std::string>> texts;  // views handed out for the current row
+};
+
+// The session's idle prepared statements by SQL text, least recently used
+// evicted first. A statement in use by a trellis_stmt is not in here, so it
+// is never handed out twice.
+struct StatementCache final : SessionCache {
+    std::list<std::unique_ptr<Prepared>> lru;  // most recently used first
+    std::unordered_map<std::string_view, std::list<std::unique_ptr<Prepared>>::iterator> by_sql;  // views Prepared::sql
+
+    std::unique_ptr<Prepared> take(std::string_view sql) {
+        auto it = by_sql.find(sql);
+        if (it == by_sql.end()) return nullptr;
+        auto prepared = std::move(*it->second);
+        lru.erase(it->second);
+        by_sql.erase(it);
+        return prepared;
+    }
+
+    void put(std::unique_ptr<Prepared> prepared) {
+        if (by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough
+        lru.push_front(std::move(prepared));
+        by_sql.emplace(lru.front()->sql, lru.begin());
+        if (lru.size() > kStatementCacheSize) {
+            by_sql.erase(lru.back()->sql);
+            lru.pop_back();
+        }
+    }
+};
+
 }  // namespace trellis::db::detail
 
 struct trellis_stmt {
     trellis::db::CallDb* owner = nullptr;
-    std::string sql;
-    std::unique_ptr<soci::statement> statement;
-    // One entry per distinct parameter name, sized at prepare time and
-    // never resized: SOCI keeps pointers to these values.
-    std::vector<trellis::db::detail::Param> params;
-    soci::row row;
+    std::unique_ptr<trellis::db::detail::Prepared> prepared;
     enum class State { Prepared, Row, Done, Failed } state = State::Prepared;
     long long affected = 0;
-    std::vector<std::string> names;                 // lower case, per column
-    std::vector<std::optional<std::string>> texts;  // views handed out for the current row
 };
 
 namespace trellis::db {
 namespace {
 
 using detail::Param;
+using detail::Prepared;
+using detail::StatementCache;
 
 std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
 trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
@@ -196,11 +242,69 @@ soci::session& session(CallDb& db) {
     return db.lease->session();
 }
 
-std::unique_ptr<soci::statement> prepare_on(soci::session& session, const std::string& sql) {
-    auto statement = std::make_unique<soci::statement>(session);
-    statement->alloc();
-    statement->prepare(sql);
-    return statement;
+sqlite_api::sqlite3_stmt* native_sqlite(const CallDb& db, const Prepared& prepared);
+
+std::atomic<std::uint64_t> prepares{0};
+
+// A new backend statement for `sql` on `session` (parsed there at once).
+std::unique_ptr<Prepared> prepare_on(soci::session& session, std::string sql) {
+    auto prepared = std::make_unique<Prepared>();
+    prepared->sql = std::move(sql);
+    prepared->session = &session;
+    for (auto& name : parameter_names(prepared->sql)) {
+        Param param;
+        param.name = std::move(name);
+        prepared->params.push_back(std::move(param));
+    }
+    prepared->statement = std::make_unique<soci::statement>(session);
+    prepared->statement->alloc();
+    prepared->statement->prepare(prepared->sql);
+    prepares.fetch_add(1, std::memory_order_relaxed);
+    return prepared;
+}
+
+StatementCache* cache_of(CallDb& db) {
+    auto& slot = db.lease->cache();
+    if (!slot) slot = std::make_unique<StatementCache>();
+    return static_cast<StatementCache*>(slot.get());
+}
+
+// The statement for `sql` on the call's session: an idle one from the
+// session's cache, else a new one.
+std::unique_ptr<Prepared> prepare(CallDb& db, std::string_view sql) {
+    soci::session& current = session(db);
+    if (auto prepared = cache_of(db)->take(sql)) {
+        for (Param& param : prepared->params) param.kind = Param::Kind::Unset;
+        return prepared;
+    }
+    return prepare_on(current, std::string(sql));
+}
+
+// Ends the statement's use: its backend statement goes back to the
+// session's cache, reset, unless it failed or its session is gone or broken.
+void retire(CallDb& db, trellis_stmt& stmt) noexcept {
+    auto prepared = std::move(stmt.prepared);
+    if (!prepared || stmt.state == trellis_stmt::State::Failed || !db.lease || db.lease->discarded() ||
+        prepared->session != &db.lease->session())
+        return;
+    try {
+        if (auto* native = native_sqlite(db, *prepared)) {
+            // Ends the statement's read of the database: an SQLite statement
+            // that was not stepped to its end keeps a read transaction open
+            // (an old snapshot, a WAL that cannot be checkpointed).
+            sqlite_api::sqlite3_reset(native);
+            sqlite_api::sqlite3_clear_bindings(native);
+        } else if (db.database.backend() == Backend::Postgresql) {
+            // The rows of the last execution stay in client memory until the
+            // next one: free them now.
+            if (auto* backend = static_cast<soci::postgresql_statement_backend*>(prepared->statement->get_backend()))
+                backend->result_.reset();
+        }
+        prepared->texts.clear();
+        cache_of(db)->put(std::move(prepared));
+    } catch (...) {
+        // Not cached, then: destroyed here.
+    }
 }
 
 // Whether the last failure was a lost connection that a fresh session may
@@ -215,11 +319,13 @@ void renew_lease(CallDb& db) {
     db.lease.reset();
 }
 
-sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) {
-    if (stmt->owner->database.backend() != Backend::Sqlite) return nullptr;
-    auto* backend = static_cast<soci::sqlite3_statement_backend*>(stmt->statement->get_backend());
+sqlite_api::sqlite3_stmt* native_sqlite(const CallDb& db, const Prepared& prepared) {
+    if (db.database.backend() != Backend::Sqlite) return nullptr;
+    auto* backend = static_cast<soci::sqlite3_statement_backend*>(prepared.statement->get_backend());
     return backend ? backend->stmt_ : nullptr;
 }
+
+sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) { return native_sqlite(*stmt->owner, *stmt->prepared); }
 
 bool valid_column(trellis_stmt* stmt, int index) {
     if (!stmt) return false;
@@ -227,9 +333,9 @@ bool valid_column(trellis_stmt* stmt, int index) {
         misuse(*stmt->owner, "no current row: db_step did not return TRELLIS_DB_ROW");
         return false;
     }
-    if (index < 0 || static_cast<std::size_t>(index) >= stmt->row.size()) {
+    if (index < 0 || static_cast<std::size_t>(index) >= stmt->prepared->row.size()) {
         misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range (the row has " +
-                                 std::to_string(stmt->row.size()) + " columns)");
+                                 std::to_string(stmt->prepared->row.size()) + " columns)");
         return false;
     }
     return true;
@@ -237,7 +343,7 @@ bool valid_column(trellis_stmt* stmt, int index) {
 
 int column_type(trellis_stmt* stmt, int index) {
     const auto i = static_cast<std::size_t>(index);
-    if (stmt->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
+    if (stmt->prepared->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
     if (auto* native = native_sqlite(stmt)) {
         // SQLite is dynamically typed and SOCI 4.0.3 types every expression
         // column (count(*), 1+1) as text: the value's own type is the truth.
@@ -248,7 +354,7 @@ int column_type(trellis_stmt* stmt, int index) {
             default: return TRELLIS_DB_TEXT;
         }
     }
-    switch (stmt->row.get_properties(i).get_data_type()) {
+    switch (stmt->prepared->row.get_properties(i).get_data_type()) {
         case soci::dt_integer:
         case soci::dt_long_long:
         case soci::dt_unsigned_long_long: return TRELLIS_DB_INTEGER;
@@ -277,16 +383,16 @@ std::string column_as_text(trellis_stmt* stmt, int index) {
         const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_column_text(native, index));
         return text ? std::string(text, static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(native, index))) : std::string();
     }
-    switch (stmt->row.get_properties(i).get_data_type()) {
+    switch (stmt->prepared->row.get_properties(i).get_data_type()) {
         case soci::dt_string:
         case soci::dt_xml:
-        case soci::dt_blob: return stmt->row.get<std::string>(i);
-        case soci::dt_integer: return std::to_string(stmt->row.get<int>(i));
-        case soci::dt_long_long: return std::to_string(stmt->row.get<long long>(i));
-        case soci::dt_unsigned_long_long: return std::to_string(stmt->row.get<unsigned long long>(i));
-        case soci::dt_double: return format_real(stmt->row.get<double>(i));
+        case soci::dt_blob: return stmt->prepared->row.get<std::string>(i);
+        case soci::dt_integer: return std::to_string(stmt->prepared->row.get<int>(i));
+        case soci::dt_long_long: return std::to_string(stmt->prepared->row.get<long long>(i));
+        case soci::dt_unsigned_long_long: return std::to_string(stmt->prepared->row.get<unsigned long long>(i));
+        case soci::dt_double: return format_real(stmt->prepared->row.get<double>(i));
         case soci::dt_date: {
-            const std::tm tm = stmt->row.get<std::tm>(i);
+            const std::tm tm = stmt->prepared->row.get<std::tm>(i);
             char buffer[32];
             std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
             return buffer;
@@ -298,11 +404,22 @@ std::string column_as_text(trellis_stmt* stmt, int index) {
 // Readies the statement for the next row: views of the previous one die.
 void new_row(trellis_stmt* stmt, bool got) {
     stmt->state = got ? trellis_stmt::State::Row : trellis_stmt::State::Done;
-    stmt->texts.assign(stmt->row.size(), std::nullopt);
-    if (stmt->names.size() != stmt->row.size()) {
-        stmt->names.clear();
-        for (std::size_t i = 0; i < stmt->row.size(); ++i) stmt->names.push_back(lower(stmt->row.get_properties(i).get_name()));
+    stmt->prepared->texts.assign(stmt->prepared->row.size(), std::nullopt);
+    if (stmt->prepared->names.size() != stmt->prepared->row.size()) {
+        stmt->prepared->names.clear();
+        for (std::size_t i = 0; i < stmt->prepared->row.size(); ++i) stmt->prepared->names.push_back(lower(stmt->prepared->row.get_properties(i).get_name()));
     }
+}
+
+// Whether the statement, bound before, takes the current values as they
+// are: each of the same kind as at its first execution, or null (any kind
+// takes a null through its indicator).
+bool rebinds(const Prepared& prepared) {
+    for (std::size_t i = 0; i < prepared.params.size(); ++i) {
+        const auto kind = prepared.params[i].kind;
+        if (kind != Param::Kind::Null && kind != prepared.bound[i]) return false;
+    }
+    return true;
 }
 
 int bind(trellis_stmt* stmt, trellis_str name, auto&& assign) {
@@ -313,7 +430,7 @@ int bind(trellis_stmt* stmt, trellis_str name, auto&& assign) {
             return misuse(db, "bind parameters before the first db_step");
         std::string_view wanted = view(name);
         if (!wanted.empty() && wanted.front() == ':') wanted.remove_prefix(1);
-        for (Param& param : stmt->params) {
+        for (Param& param : stmt->prepared->params) {
             if (param.name == wanted) {
                 assign(param);
                 return TRELLIS_DB_OK;
@@ -330,7 +447,9 @@ int bind(trellis_stmt* stmt, trellis_str name, auto&& assign) {
 CallDb::CallDb(Database& db) : database(db) {}
 
 CallDb::~CallDb() {
-    statements.clear();  // finalizes: before the session they use goes back
+    // Finalizes, before the session they use goes back.
+    for (auto& stmt : statements) retire(*this, *stmt);
+    statements.clear();
     if (in_transaction && lease) {
         try {
             lease->session().rollback();
@@ -349,17 +468,12 @@ int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out) {
     CallDb* db = call_db(call);
     if (!db) return no_database();
     try {
+        const std::string_view text = view(sql);
+        if (text.find_first_not_of(" \t\r\n;") == std::string_view::npos) return misuse(*db, "empty SQL statement");
         auto stmt = std::make_unique<trellis_stmt>();
         stmt->owner = db;
-        stmt->sql = std::string(view(sql));
-        if (stmt->sql.find_first_not_of(" \t\r\n;") == std::string::npos) return misuse(*db, "empty SQL statement");
-        for (auto& name : parameter_names(stmt->sql)) {
-            Param param;
-            param.name = std::move(name);
-            stmt->params.push_back(std::move(param));
-        }
         try {
-            stmt->statement = prepare_on(session(*db), stmt->sql);
+            stmt->prepared = prepare(*db, text);
         } catch (...) {
             fail(*db);
             // A pooled connection that died while idle (say, the server
@@ -367,7 +481,7 @@ int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out) {
             // a fresh connection instead of failing this request.
             if (!may_reconnect(*db)) return db->last_code;
             renew_lease(*db);
-            stmt->statement = prepare_on(session(*db), stmt->sql);
+            stmt->prepared = prepare(*db, text);
         }
         *out = db->statements.emplace_back(std::move(stmt)).get();
         return TRELLIS_DB_OK;
@@ -417,60 +531,73 @@ int db_step(trellis_stmt* stmt) {
             case trellis_stmt::State::Done: return TRELLIS_DB_DONE;
             case trellis_stmt::State::Failed: return misuse(db, "the statement failed before: prepare it again");
             case trellis_stmt::State::Row: {
-                stmt->texts.clear();
-                const bool got = stmt->statement->fetch();
+                stmt->prepared->texts.clear();
+                const bool got = stmt->prepared->statement->fetch();
                 new_row(stmt, got);
                 return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
             }
             case trellis_stmt::State::Prepared: break;
         }
-        for (const Param& param : stmt->params) {
+        for (const Param& param : stmt->prepared->params) {
             if (param.kind == Param::Kind::Unset) {
                 stmt->state = trellis_stmt::State::Failed;
                 return misuse(db, "parameter :" + param.name + " is not bound");
             }
         }
-        for (Param& param : stmt->params) {
-            switch (param.kind) {
-                case Param::Kind::Int: stmt->statement->exchange(soci::use(param.integer, param.indicator, param.name)); break;
-                case Param::Kind::Real: stmt->statement->exchange(soci::use(param.real, param.indicator, param.name)); break;
-                case Param::Kind::Text:
-                case Param::Kind::Null:
-                case Param::Kind::Unset: stmt->statement->exchange(soci::use(param.text, param.indicator, param.name)); break;
-            }
+        if (!stmt->prepared->bound.empty() && !rebinds(*stmt->prepared)) {
+            // Same SQL, other kinds of values than the cached statement was
+            // bound with: a statement of its own (it replaces the cached one).
+            auto fresh = prepare_on(*stmt->prepared->session, std::move(stmt->prepared->sql));
+            for (std::size_t i = 0; i < fresh->params.size(); ++i) fresh->params[i] = std::move(stmt->prepared->params[i]);
+            stmt->prepared = std::move(fresh);
         }
-        stmt->statement->exchange(soci::into(stmt->row));
-        stmt->statement->define_and_bind();
-        const bool got = stmt->statement->execute(true);
+        Prepared& prepared = *stmt->prepared;
+        if (prepared.bound.empty()) {
+            for (Param& param : prepared.params) {
+                switch (param.kind) {
+                    case Param::Kind::Int: prepared.statement->exchange(soci::use(param.integer, param.indicator, param.name)); break;
+                    case Param::Kind::Real: prepared.statement->exchange(soci::use(param.real, param.indicator, param.name)); break;
+                    case Param::Kind::Text:
+                    case Param::Kind::Null:
+                    case Param::Kind::Unset: prepared.statement->exchange(soci::use(param.text, param.indicator, param.name)); break;
+                }
+                prepared.bound.push_back(param.kind);
+            }
+            prepared.statement->exchange(soci::into(prepared.row));
+            prepared.statement->define_and_bind();
+            // No parameters at all: still marks the statement as bound.
+            if (prepared.bound.empty()) prepared.bound.push_back(Param::Kind::Unset);
+        }
+        const bool got = prepared.statement->execute(true);
         // Right away: SQLite counts changes per connection, not per statement.
-        stmt->affected = std::max(0LL, stmt->statement->get_affected_rows());
+        stmt->affected = std::max(0LL, stmt->prepared->statement->get_affected_rows());
         new_row(stmt, got);
         return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
     } catch (...) {
         stmt->state = trellis_stmt::State::Failed;
-        stmt->texts.clear();
+        stmt->prepared->texts.clear();
         return fail(db);
     }
 }
 
 int db_column_count(trellis_stmt* stmt) {
     if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return 0;
-    return static_cast<int>(stmt->row.size());
+    return static_cast<int>(stmt->prepared->row.size());
 }
 
 trellis_str db_column_name(trellis_stmt* stmt, int index) {
     if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return {"", 0};
-    if (index < 0 || static_cast<std::size_t>(index) >= stmt->names.size()) {
+    if (index < 0 || static_cast<std::size_t>(index) >= stmt->prepared->names.size()) {
         misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range");
         return {"", 0};
     }
-    return str(stmt->names[static_cast<std::size_t>(index)]);
+    return str(stmt->prepared->names[static_cast<std::size_t>(index)]);
 }
 
 int db_column_index(trellis_stmt* stmt, trellis_str name) {
     if (!stmt) return -1;
-    for (std::size_t i = 0; i < stmt->names.size(); ++i) {
-        if (iequals(stmt->names[i], view(name))) return static_cast<int>(i);
+    for (std::size_t i = 0; i < stmt->prepared->names.size(); ++i) {
+        if (iequals(stmt->prepared->names[i], view(name))) return static_cast<int>(i);
     }
     return -1;
 }
@@ -489,14 +616,14 @@ int64_t db_column_int(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->row.get_indicator(i) == soci::i_null) return 0;
+        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return 0;
         if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_int64(native, index);
-        switch (stmt->row.get_properties(i).get_data_type()) {
-            case soci::dt_integer: return stmt->row.get<int>(i);
-            case soci::dt_long_long: return stmt->row.get<long long>(i);
-            case soci::dt_unsigned_long_long: return static_cast<int64_t>(stmt->row.get<unsigned long long>(i));
+        switch (stmt->prepared->row.get_properties(i).get_data_type()) {
+            case soci::dt_integer: return stmt->prepared->row.get<int>(i);
+            case soci::dt_long_long: return stmt->prepared->row.get<long long>(i);
+            case soci::dt_unsigned_long_long: return static_cast<int64_t>(stmt->prepared->row.get<unsigned long long>(i));
             case soci::dt_double: {
-                const double d = stmt->row.get<double>(i);
+                const double d = stmt->prepared->row.get<double>(i);
                 return std::isfinite(d) ? static_cast<int64_t>(d) : 0;
             }
             default: {
@@ -514,13 +641,13 @@ double db_column_real(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->row.get_indicator(i) == soci::i_null) return 0;
+        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return 0;
         if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_double(native, index);
-        switch (stmt->row.get_properties(i).get_data_type()) {
-            case soci::dt_integer: return stmt->row.get<int>(i);
-            case soci::dt_long_long: return static_cast<double>(stmt->row.get<long long>(i));
-            case soci::dt_unsigned_long_long: return static_cast<double>(stmt->row.get<unsigned long long>(i));
-            case soci::dt_double: return stmt->row.get<double>(i);
+        switch (stmt->prepared->row.get_properties(i).get_data_type()) {
+            case soci::dt_integer: return stmt->prepared->row.get<int>(i);
+            case soci::dt_long_long: return static_cast<double>(stmt->prepared->row.get<long long>(i));
+            case soci::dt_unsigned_long_long: return static_cast<double>(stmt->prepared->row.get<unsigned long long>(i));
+            case soci::dt_double: return stmt->prepared->row.get<double>(i);
             default: {
                 const std::string text = column_as_text(stmt, index);
                 return std::strtod(text.c_str(), nullptr);
@@ -536,8 +663,8 @@ trellis_str db_column_text(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return {"", 0};
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->row.get_indicator(i) == soci::i_null) return {"", 0};
-        auto& cached = stmt->texts[i];
+        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return {"", 0};
+        auto& cached = stmt->prepared->texts[i];
         if (!cached) cached = column_as_text(stmt, index);
         return str(*cached);
     } catch (...) {
@@ -552,8 +679,12 @@ void db_finalize(trellis_stmt* stmt) {
     if (!stmt) return;
     auto& owned = stmt->owner->statements;
     auto it = std::find_if(owned.begin(), owned.end(), [&](const auto& p) { return p.get() == stmt; });
-    if (it != owned.end()) owned.erase(it);
+    if (it == owned.end()) return;
+    retire(*stmt->owner, *stmt);
+    owned.erase(it);
 }
+
+std::uint64_t backend_prepares() noexcept { return prepares.load(std::memory_order_relaxed); }
 
 int db_begin(trellis_call* call) {
     if (!call) return TRELLIS_DB_MISUSE;

@@ -2,6 +2,8 @@
 // (a leased session, statements, a transaction, the last error).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +28,14 @@ struct CallDb {
     std::string last_message;
     std::vector<std::unique_ptr<trellis_stmt>> statements;
 };
+
+// How many idle prepared statements each pooled session keeps for reuse
+// (by SQL text, least recently used evicted first).
+inline constexpr std::size_t kStatementCacheSize = 64;
+
+// Statements prepared on the backend so far, by the whole process (cache
+// hits do not count). For tests.
+std::uint64_t backend_prepares() noexcept;
 
 // The ABI functions (see abi.h for their contracts); host_api.cpp puts them
 // in the table.

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <optional>
 #include <chrono>
-#include <mutex>
-#include <string>
+#include <cstdio>
+#include <optional>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include <sys/socket.h>

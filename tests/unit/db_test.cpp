@@ -440,6 +440,201 @@ TYPED_TEST(DbTest, NoDatabaseConfigured) {
     EXPECT_EQ(message, "no database configured");
 }
 
+// ---- the statement cache ----------------------------------------------------
+// Each pooled session keeps its idle prepared statements by SQL text. The
+// tests use a pool of one, so that every call gets the same session, and
+// count the statements prepared on the backend (db::backend_prepares()).
+
+struct Stmt {
+    Call& c;
+    trellis_stmt* stmt = nullptr;
+    Stmt(Call& call, std::string_view sql) : c(call) {
+        EXPECT_EQ(db::db_prepare(c.get(), s(sql), &stmt), TRELLIS_DB_OK) << c.message();
+    }
+    ~Stmt() { db::db_finalize(stmt); }
+    Stmt& i(std::string_view name, int64_t v) { return check(db::db_bind_int(stmt, s(name), v)); }
+    Stmt& r(std::string_view name, double v) { return check(db::db_bind_real(stmt, s(name), v)); }
+    Stmt& t(std::string_view name, std::string_view v) { return check(db::db_bind_text(stmt, s(name), s(v))); }
+    Stmt& null(std::string_view name) { return check(db::db_bind_null(stmt, s(name))); }
+    Stmt& check(int rc) {
+        EXPECT_EQ(rc, TRELLIS_DB_OK) << c.message();
+        return *this;
+    }
+    int step() { return db::db_step(stmt); }
+    std::string col(int i) {
+        return db::db_column_type(stmt, i) == TRELLIS_DB_NULL ? "NULL" : text(db::db_column_text(stmt, i));
+    }
+};
+
+TYPED_TEST(DbTest, CachedStatementsRebindValuesOfEveryKind) {
+    auto one = this->another(1);
+    {
+        Call setup(one.get());
+        ASSERT_EQ(setup.exec("CREATE TABLE k (id INTEGER PRIMARY KEY, i BIGINT, r DOUBLE PRECISION, t TEXT)"), TRELLIS_DB_DONE)
+            << setup.message();
+    }
+
+    const auto before = db::backend_prepares();
+    const char* insert = "INSERT INTO k (id, i, r, t) VALUES (:id, :i, :r, :t)";
+    {
+        Call c(one.get());
+        { Stmt st(c, insert); st.i("id", 1).i("i", 10).r("r", 1.5).t("t", "one"); EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message(); }
+        { Stmt st(c, insert); st.i("id", 2).null("i").null("r").null("t"); EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message(); }
+    }
+    {
+        Call c(one.get());  // another request, the same session
+        Stmt st(c, insert);
+        st.i("id", 3).i("i", -7).r("r", 0.25).t("t", "three");
+        EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message();
+        EXPECT_EQ(db::db_rows_affected(st.stmt), 1);
+    }
+    EXPECT_EQ(db::backend_prepares() - before, 1u) << "one INSERT prepared, reused twice";
+
+    // Values of another kind than the cached statement was bound with (text
+    // for an integer, then integer again) get a statement of their own.
+    const char* select = "SELECT id, i, r, t FROM k WHERE id = :id";
+    Call c(one.get());
+    auto read = [&](auto&& bind_id) {
+        Stmt st(c, select);
+        bind_id(st);
+        std::string out;
+        while (st.step() == TRELLIS_DB_ROW) out += st.col(0) + "|" + st.col(1) + "|" + st.col(2) + "|" + st.col(3) + ";";
+        return out;
+    };
+    const auto selects = db::backend_prepares();
+    EXPECT_EQ(read([](Stmt& st) { st.i("id", 1); }), "1|10|1.5|one;");
+    EXPECT_EQ(read([](Stmt& st) { st.i("id", 2); }), "2|NULL|NULL|NULL;");
+    EXPECT_EQ(read([](Stmt& st) { st.null("id"); }), "");
+    EXPECT_EQ(read([](Stmt& st) { st.i("id", 3); }), "3|-7|0.25|three;");
+    EXPECT_EQ(db::backend_prepares() - selects, 1u);
+    EXPECT_EQ(read([](Stmt& st) { st.t("id", "1"); }), "1|10|1.5|one;");
+    EXPECT_EQ(read([](Stmt& st) { st.i("id", 2); }), "2|NULL|NULL|NULL;");
+    EXPECT_EQ(db::backend_prepares() - selects, 3u);
+
+    // Every use binds again: a parameter left unbound is still an error.
+    {
+        Stmt st(c, select);
+        EXPECT_EQ(st.step(), TRELLIS_DB_MISUSE);
+    }
+    EXPECT_EQ(read([](Stmt& st) { st.i("id", 3); }), "3|-7|0.25|three;");
+
+    // Changes are counted per execution.
+    const char* update = "UPDATE k SET t = :t WHERE id = :id";
+    for (int64_t id : {1, 2, 99, 3}) {
+        Stmt st(c, update);
+        st.t("t", "x").i("id", id);
+        EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message();
+        EXPECT_EQ(db::db_rows_affected(st.stmt), id == 99 ? 0 : 1) << id;
+    }
+}
+
+TYPED_TEST(DbTest, CachedStatementsOpenTwiceAtOnceAreDistinct) {
+    auto one = this->another(1);
+    Call c(one.get());
+    ASSERT_EQ(c.exec("CREATE TABLE n (id INTEGER PRIMARY KEY)"), TRELLIS_DB_DONE) << c.message();
+    for (int i = 1; i <= 4; ++i) ASSERT_EQ(c.exec("INSERT INTO n (id) VALUES (" + std::to_string(i) + ")"), TRELLIS_DB_DONE);
+    const char* sql = "SELECT id FROM n WHERE id >= :from ORDER BY id";
+    { Stmt warm(c, sql); warm.i("from", 1); EXPECT_EQ(warm.step(), TRELLIS_DB_ROW); }
+
+    const auto before = db::backend_prepares();
+    {
+        Stmt a(c, sql), b(c, sql);
+        ASSERT_NE(a.stmt, b.stmt);
+        a.i("from", 1);
+        b.i("from", 3);
+        std::string out;
+        for (int k = 0; k < 2; ++k) {
+            ASSERT_EQ(a.step(), TRELLIS_DB_ROW) << c.message();
+            ASSERT_EQ(b.step(), TRELLIS_DB_ROW) << c.message();
+            out += a.col(0) + b.col(0) + " ";
+        }
+        EXPECT_EQ(out, "13 24 ");
+        EXPECT_EQ(b.step(), TRELLIS_DB_DONE);
+        EXPECT_EQ(a.step(), TRELLIS_DB_ROW);
+    }
+    EXPECT_EQ(db::backend_prepares() - before, 1u) << "the second one open at the same time is new";
+    { Stmt again(c, sql); again.i("from", 4); EXPECT_EQ(again.step(), TRELLIS_DB_ROW); EXPECT_EQ(again.col(0), "4"); }
+    EXPECT_EQ(db::backend_prepares() - before, 1u);
+}
+
+TYPED_TEST(DbTest, CachedStatementsLeaveNoReadOpen) {
+    auto one = this->another(1);
+    {
+        Call c(one.get());
+        ASSERT_EQ(c.exec("CREATE TABLE n (id INTEGER PRIMARY KEY)"), TRELLIS_DB_DONE) << c.message();
+        ASSERT_EQ(c.exec("INSERT INTO n (id) VALUES (1)"), TRELLIS_DB_DONE);
+        ASSERT_EQ(c.exec("INSERT INTO n (id) VALUES (2)"), TRELLIS_DB_DONE);
+        Stmt partly(c, "SELECT id FROM n ORDER BY id");
+        ASSERT_EQ(partly.step(), TRELLIS_DB_ROW);  // finalized (cached) before its last row
+    }
+    // Another connection writes; the cached statement's session sees it
+    // (SQLite: no read transaction, no old snapshot left open) and can write.
+    auto other = this->another(1);
+    Call writer(other.get());
+    ASSERT_EQ(writer.exec("INSERT INTO n (id) VALUES (3)"), TRELLIS_DB_DONE) << writer.message();
+    Call c(one.get());
+    EXPECT_EQ(c.scalar("SELECT count(*) FROM n"), 3);
+    ASSERT_EQ(db::db_begin(c.get()), TRELLIS_DB_OK) << c.message();
+    EXPECT_EQ(c.exec("INSERT INTO n (id) VALUES (4)"), TRELLIS_DB_DONE) << c.message();
+    EXPECT_EQ(db::db_commit(c.get()), TRELLIS_DB_OK) << c.message();
+    Stmt all(c, "SELECT id FROM n ORDER BY id");
+    std::string out;
+    while (all.step() == TRELLIS_DB_ROW) out += all.col(0);
+    EXPECT_EQ(out, "1234");
+}
+
+TYPED_TEST(DbTest, FailedStatementsAreNotCached) {
+    auto one = this->another(1);
+    Call c(one.get());
+    ASSERT_EQ(c.exec("CREATE TABLE u (id INTEGER PRIMARY KEY)"), TRELLIS_DB_DONE) << c.message();
+    const char* insert = "INSERT INTO u (id) VALUES (:id)";
+    const auto before = db::backend_prepares();
+    { Stmt st(c, insert); st.i("id", 1); EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message(); }
+    { Stmt st(c, insert); st.i("id", 1); EXPECT_EQ(st.step(), TRELLIS_DB_CONSTRAINT); }
+    EXPECT_EQ(db::backend_prepares() - before, 1u);
+    { Stmt st(c, insert); st.i("id", 2); EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message(); }
+    EXPECT_EQ(db::backend_prepares() - before, 2u) << "the failed one was dropped, not handed out again";
+    { Stmt st(c, insert); st.i("id", 3); EXPECT_EQ(st.step(), TRELLIS_DB_DONE) << c.message(); }
+    EXPECT_EQ(db::backend_prepares() - before, 2u);
+    EXPECT_EQ(c.scalar("SELECT count(*) FROM u"), 3);
+}
+
+TYPED_TEST(DbTest, CacheIsPerSessionBoundedAndGoneOnReconnect) {
+    auto one = this->another(1);
+    const char* sql = "SELECT 1 AS one";
+    {
+        Call c(one.get());
+        EXPECT_EQ(c.scalar(sql), 1);
+    }
+    auto before = db::backend_prepares();
+    {
+        Call c(one.get());
+        EXPECT_EQ(c.scalar(sql), 1);
+    }
+    EXPECT_EQ(db::backend_prepares() - before, 0u);
+
+    // A reconnected session starts with an empty cache.
+    {
+        auto lease = one->acquire();
+        lease.discard();
+    }
+    {
+        Call c(one.get());
+        EXPECT_EQ(c.scalar(sql), 1);
+        EXPECT_EQ(db::backend_prepares() - before, 1u);
+    }
+
+    // Bounded: the least recently used statement goes first.
+    Call c(one.get());
+    for (std::size_t i = 0; i < db::kStatementCacheSize; ++i)
+        EXPECT_EQ(c.scalar("SELECT " + std::to_string(i) + " AS n"), static_cast<int64_t>(i));
+    before = db::backend_prepares();
+    EXPECT_EQ(c.scalar(sql), 1);  // evicted by the last of the loop
+    EXPECT_EQ(c.scalar("SELECT " + std::to_string(db::kStatementCacheSize - 1) + " AS n"),
+              static_cast<int64_t>(db::kStatementCacheSize - 1));
+    EXPECT_EQ(db::backend_prepares() - before, 1u);
+}
+
 // ---- migrations -------------------------------------------------------------
 
 std::vector<PluginSchema> sample_schemas() {
@@ -783,10 +978,13 @@ TEST(PostgresqlDatabase, RecoversWhenTheServerComesBack) {
             Call c(&database);
             ASSERT_EQ(c.exec("CREATE TABLE survivor (id INTEGER)"), TRELLIS_DB_DONE) << c.message();
             ASSERT_EQ(c.exec("INSERT INTO survivor VALUES (1)"), TRELLIS_DB_DONE) << c.message();
+            ASSERT_EQ(c.scalar("SELECT count(*) FROM survivor"), 1) << c.message();
         }
 
         // Restarted behind the pool's back: the idle session is dead, the
-        // next request does not notice (prepare retries on a new connection).
+        // next request does not notice (the pool finds the connection closed
+        // and reconnects; the SELECT, cached on the dead session, is prepared
+        // again on the new one).
         ASSERT_EQ(run("restart"), 0);
         {
             Call c(&database);
