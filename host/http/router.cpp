@@ -375,7 +375,7 @@ std::string join_mount(std::string_view mount, std::string_view path_template) {
     if (!mount.empty() && mount[0] != '/') out.push_back('/');
     out.append(mount);
     if (path_template == "/") {
-        if (out.empty()) out = "/";
+        if (out.empty()) out.push_back('/');  // not `out = "/"`: GCC 12 -O3 warns -Wrestrict on it
         return out;
     }
     out.append(path_template);
