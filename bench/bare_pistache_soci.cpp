@@ -17,7 +17,7 @@
 // (busy_timeout, WAL, synchronous=NORMAL, foreign_keys=ON), and one statement
 // prepared once per session and re-executed with a new id for every request.
 //
-// Keep-alive: as in bare_pistache.cpp, every response to an HTTP/1.1 request
+// Keep-alive: as in peer.hpp, every response to an HTTP/1.1 request
 // carries "Connection: keep-alive" unless the client asked for "close"
 // (Pistache 0.0.5 would otherwise close the connection after each response).
 // Nothing else is tuned.
@@ -27,6 +27,8 @@
 
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+
+#include "peer.hpp"
 
 #include <charconv>
 #include <csignal>
@@ -44,43 +46,11 @@ using namespace Pistache;
 
 std::string g_db_file;  // set once in main() before serving starts
 
-// HTTP/1.1 is persistent unless the client says "Connection: close"
-// (RFC 9112 9.3). HTTP/1.0 clients are left to Pistache's own handling.
-bool keep_alive_by_default(const Http::Request& request) {
-    if (request.version() != Http::Version::Http11) return false;
-    auto connection = request.headers().tryGet<Http::Header::Connection>();
-    return !connection || connection->control() != Http::ConnectionControl::Close;
-}
-
-// Appends a JSON string literal (quotes included). Bytes >= 0x80 pass through
-// unchanged (the stored text is UTF-8).
-void append_json_string(std::string& out, const std::string& in) {
-    out += '"';
-    for (char c : in) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
 void append_nullable_string(std::string& out, const std::string& value, soci::indicator ind) {
     if (ind == soci::i_null)
         out += "null";
     else
-        append_json_string(out, value);
+        peer::append_json_string(out, value);
 }
 
 // One worker thread's connection and its prepared point read. The into/use
@@ -139,13 +109,7 @@ Reader& thread_reader() {
 }
 
 void send(const Rest::Request& request, Http::ResponseWriter& response, Http::Code code, const std::string& body) {
-    if (keep_alive_by_default(request)) {
-        // Pistache has already put "Connection: close" into the response
-        // headers, and Collection::add does not overwrite: replace it.
-        response.headers().remove<Http::Header::Connection>();
-        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-    }
-    response.send(code, body, MIME(Application, Json));
+    peer::send_json(request, response, code, body);
 }
 
 void get_note(const Rest::Request& request, Http::ResponseWriter response) {
@@ -167,16 +131,6 @@ void get_note(const Rest::Request& request, Http::ResponseWriter response) {
     }
 }
 
-int parse_int(const char* text, const char* what, int min, int max) {
-    char* end = nullptr;
-    long value = std::strtol(text, &end, 10);
-    if (end == text || *end != '\0' || value < min || value > max) {
-        std::fprintf(stderr, "bare_pistache_soci: invalid %s '%s' (expected %d..%d)\n", what, text, min, max);
-        std::exit(2);
-    }
-    return static_cast<int>(value);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -184,20 +138,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s PORT THREADS DB_FILE\n", argv[0]);
         return 2;
     }
-    const int port = parse_int(argv[1], "port", 0, 65535);
-    const int threads = parse_int(argv[2], "threads", 1, 256);
+    const int port = peer::parse_int("bare_pistache_soci", argv[1], "port", 0, 65535);
+    const int threads = peer::parse_int("bare_pistache_soci", argv[2], "threads", 1, 256);
     g_db_file = argv[3];
-
-    // Pistache installs no signal handlers: block the stop signals in every
-    // thread (the serving threads inherit this mask) and wait for them here.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0) {
-        std::fprintf(stderr, "bare_pistache_soci: cannot block signals\n");
-        return 1;
-    }
 
     try {
         // Fail at start-up, not on the first request, if the file or the
@@ -207,26 +150,11 @@ int main(int argc, char** argv) {
             std::string ignored;
             probe.read(0, ignored);
         }
-
-        Rest::Router router;
-        Rest::Routes::Get(router, "/api/notes/:id", Rest::Routes::bind(&get_note));
-
-        Http::Endpoint endpoint(Address(IP(127, 0, 0, 1), Port(static_cast<uint16_t>(port))));
-        endpoint.init(Http::Endpoint::options()
-                          .threads(threads)
-                          .flags(Tcp::Options::ReuseAddr));
-        endpoint.setHandler(router.handler());
-        endpoint.serveThreaded();
-
-        std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(static_cast<uint16_t>(endpoint.getPort())));
-        std::fflush(stdout);
-
-        int signal_number = 0;
-        sigwait(&stop_signals, &signal_number);
-        endpoint.shutdown();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bare_pistache_soci: %s\n", e.what());
         return 1;
     }
-    return 0;
+    return peer::serve_until_signal("bare_pistache_soci", port, threads, [](Rest::Router& router) {
+        Rest::Routes::Get(router, "/api/notes/:id", Rest::Routes::bind(&get_note));
+    });
 }

@@ -14,6 +14,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// An integer in [min, max], or a diagnostic "must be an integer from min to
+// max (note)" and nullopt.
+std::optional<std::int64_t> integer_in(const MapEntry& e, DiagnosticSink& sink, long long min, long long max,
+                                    std::string_view note) {
+    const auto v = integer_of(e.value);
+    if (v && *v >= min && *v <= max) return v;
+    sink.error(e.where(), e.path,
+               "must be an integer from " + std::to_string(min) + " to " + std::to_string(max) + " (" + std::string(note) + ")");
+    return std::nullopt;
+}
+
 // Splits "512KiB" into the leading digits and the unit after them.
 std::optional<std::pair<std::uint64_t, std::string_view>> split_number(std::string_view text) {
     const auto digits_end = std::find_if(text.begin(), text.end(),
@@ -211,20 +222,11 @@ private:
                       }},
                      {"port",
                       [&](const MapEntry& e) {
-                          const auto port = integer_of(e.value);
-                          if (!port || *port < 0 || *port > 65535)
-                              sink.error(e.where(), e.path, "must be an integer from 0 to 65535 (0: any free port)");
-                          else
-                              server.port = static_cast<std::uint16_t>(*port);
+                          if (const auto v = integer_in(e, sink, 0, 65535, "0: any free port")) server.port = static_cast<std::uint16_t>(*v);
                       }},
                      {"threads",
                       [&](const MapEntry& e) {
-                          const auto threads = integer_of(e.value);
-                          if (!threads || *threads < 0 || *threads > 1024)
-                              sink.error(e.where(), e.path,
-                                         "must be an integer from 0 to 1024 (0: one thread per core)");
-                          else
-                              server.threads = static_cast<unsigned>(*threads);
+                          if (const auto v = integer_in(e, sink, 0, 1024, "0: one thread per core")) server.threads = static_cast<unsigned>(*v);
                       }},
                      {"max_request_bytes",
                       [&](const MapEntry& e) {
@@ -314,11 +316,7 @@ private:
                       }},
                      {"pool",
                       [&](const MapEntry& e) {
-                          const auto pool = integer_of(e.value);
-                          if (!pool || *pool < 1 || *pool > 1024)
-                              sink.error(e.where(), e.path, "must be an integer from 1 to 1024 (database sessions)");
-                          else
-                              database.pool = static_cast<std::size_t>(*pool);
+                          if (const auto v = integer_in(e, sink, 1, 1024, "database sessions")) database.pool = static_cast<std::size_t>(*v);
                       }},
                      {"busy_timeout",
                       [&](const MapEntry& e) {
