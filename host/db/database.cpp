@@ -1,9 +1,12 @@
 #include "db/database.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <stop_token>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -191,35 +194,92 @@ Url parse_url(std::string_view url, const std::filesystem::path& base_dir) {
     bad_url(url, sqlite_forms);
 }
 
+namespace {
+
+// SQLite's process-wide settings, before its first connection opens (it
+// refuses them afterwards). Every pooled connection is used by one thread at
+// a time (a lease is exclusive), so SQLite's per-connection mutex only costs
+// time: multi-thread mode drops it. Memory statistics take a global mutex on
+// every allocation, which the worker threads then contend for: off, nothing
+// reads them.
+void configure_sqlite() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const bool configured = sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK &&
+                                sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+        if (!configured) spdlog::debug("SQLite was initialized before the host configured it; using its defaults");
+    });
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // The pool: a fixed number of slots, each holding one soci::session that is
-// opened on first use and reopened after it broke. A mutex and a condition
-// variable hand slots out; connecting happens outside the lock, on the slot
-// the caller now owns, so a slow or dead server never blocks other leases.
+// opened on first use and reopened after it broke. A slot is taken by
+// flipping its own flag, so requests on different threads touch no shared
+// memory on the way to a connection (each worker thread first tries the slot
+// it had last, which also keeps that connection's caches warm); a mutex and
+// a condition variable only serve callers that must wait for a slot.
+// Connecting happens on the slot the caller now owns, so a slow or dead
+// server never blocks other leases.
 
 struct Database::Impl {
-    struct Slot {
+    struct alignas(64) Slot {  // one cache line each: taking one slot does not disturb the others
+        std::atomic<bool> taken{false};
+        // Touched by the slot's owner only (taking the flag orders them).
+        bool broken = false;
         std::unique_ptr<soci::session> session;
         // After the session: destroyed first (its statements need the
         // connection to finalize).
         std::unique_ptr<SessionCache> cache;
-        bool broken = false;
     };
 
     Url url;
     std::chrono::milliseconds wait;
-    std::vector<Slot> slots;
-    std::vector<std::size_t> free;  // indexes into slots
+    std::unique_ptr<Slot[]> slots;
+    std::size_t slot_count = 0;
     std::mutex mutex;
     std::condition_variable freed;
+    std::atomic<int> waiters{0};
+    std::jthread settler;  // last: stopped and joined before the slots go
 
+    bool try_take(std::size_t index) noexcept {
+        return !slots[index].taken.load() && !slots[index].taken.exchange(true);
+    }
+
+    std::optional<std::size_t> take_any() noexcept {
+        for (std::size_t i = 0; i < slot_count; ++i)
+            if (try_take(i)) return i;
+        return std::nullopt;
+    }
+
+    // Sequentially consistent flag and counter: either a waiter's scan sees
+    // this slot free, or this sees the waiter and wakes it (under the mutex,
+    // which the waiter holds until it sleeps).
     void release(std::size_t index, bool discard) noexcept {
-        {
+        if (discard) slots[index].broken = true;
+        slots[index].taken.store(false);
+        if (waiters.load() > 0) {
             std::lock_guard lock(mutex);
-            if (discard) slots[index].broken = true;
-            free.push_back(index);
+            freed.notify_one();
         }
-        freed.notify_one();
+    }
+
+    // SQLite: settles idle sessions every kSettleInterval, so that no
+    // session keeps a read transaction (an old snapshot that stops WAL
+    // checkpoints) for longer while it sits unused. A slot in use is
+    // skipped: its request settles it when it ends or starts.
+    void settle_idle(std::stop_token stop) {
+        std::mutex sleep_mutex;
+        std::condition_variable_any sleep;
+        std::unique_lock lock(sleep_mutex);
+        while (!sleep.wait_for(lock, stop, kSettleInterval, [] { return false; }) && !stop.stop_requested()) {
+            for (std::size_t i = 0; i < slot_count; ++i) {
+                if (!try_take(i)) continue;
+                if (slots[i].cache) slots[i].cache->settle();
+                release(i, false);
+            }
+        }
     }
 
     // Opens (or reopens) the slot's session if it is not usable. Called by
@@ -341,6 +401,7 @@ SessionCache::~SessionCache() = default;
 Database::Database(Url url, std::size_t pool_size, std::chrono::milliseconds wait) : impl_(std::make_unique<Impl>()) {
     impl_->url = std::move(url);
     impl_->wait = wait;
+    if (impl_->url.backend == Backend::Sqlite) configure_sqlite();
     // One in-memory SQLite database per connection would give every pooled
     // session its own empty database: sqlite::memory: uses a single session
     // (requests queue for it), which is what a test or demo database needs.
@@ -351,8 +412,10 @@ Database::Database(Url url, std::size_t pool_size, std::chrono::milliseconds wai
         const auto seconds = std::max<long long>(2, (wait.count() + 999) / 1000);
         impl_->url.connect += " connect_timeout=" + std::to_string(seconds);
     }
-    impl_->slots.resize(pool_size);
-    for (std::size_t i = pool_size; i-- > 0;) impl_->free.push_back(i);
+    impl_->slots = std::make_unique<Impl::Slot[]>(pool_size);
+    impl_->slot_count = pool_size;
+    if (impl_->url.backend == Backend::Sqlite)
+        impl_->settler = std::jthread([impl = impl_.get()](std::stop_token stop) { impl->settle_idle(stop); });
 }
 
 Database::~Database() = default;
@@ -361,18 +424,32 @@ Backend Database::backend() const noexcept { return impl_->url.backend; }
 const Url& Database::url() const noexcept { return impl_->url; }
 
 Database::Lease Database::acquire() {
-    std::size_t index = 0;
-    {
-        std::unique_lock lock(impl_->mutex);
-        if (!impl_->freed.wait_for(lock, impl_->wait, [&] { return !impl_->free.empty(); })) {
-            throw Unavailable("database " + impl_->url.display + ": all " + std::to_string(impl_->slots.size()) +
-                              " connections stayed busy for " + std::to_string(impl_->wait.count()) + " ms");
+    thread_local struct {
+        const Impl* pool = nullptr;
+        std::size_t slot = 0;
+    } last;  // the slot this thread had last, in which pool
+    Impl& pool = *impl_;
+    std::optional<std::size_t> taken;
+    if (last.pool == &pool && last.slot < pool.slot_count && pool.try_take(last.slot))
+        taken = last.slot;
+    else
+        taken = pool.take_any();
+    if (!taken) {
+        std::unique_lock lock(pool.mutex);
+        pool.waiters.fetch_add(1);
+        const bool got = pool.freed.wait_for(lock, pool.wait, [&] { return (taken = pool.take_any()).has_value(); });
+        pool.waiters.fetch_sub(1);
+        if (!got) {
+            throw Unavailable("database " + pool.url.display + ": all " + std::to_string(pool.slot_count) +
+                              " connections stayed busy for " + std::to_string(pool.wait.count()) + " ms");
         }
-        index = impl_->free.back();
-        impl_->free.pop_back();
     }
+    const std::size_t index = *taken;
+    last = {&pool, index};
     try {
-        impl_->ensure_connected(impl_->slots[index]);
+        Impl::Slot& slot = impl_->slots[index];
+        impl_->ensure_connected(slot);
+        if (slot.cache) slot.cache->settle();  // a fresh snapshot for every lease
     } catch (...) {
         impl_->release(index, true);
         throw;

@@ -46,6 +46,10 @@ public:
 class SessionCache {
 public:
     virtual ~SessionCache();
+    // Ends whatever the session still holds open from its last use (an
+    // SQLite read transaction kept by a parked statement). Called when a
+    // request leases the session, and by the pool on idle sessions.
+    virtual void settle() noexcept = 0;
 };
 
 class Database {
@@ -85,6 +89,11 @@ public:
         std::unique_ptr<State> state_;
     };
     Lease acquire();
+
+    // How long an idle SQLite session may keep its last read transaction
+    // open (see statements.cpp on parked statements): the pool settles idle
+    // sessions this often.
+    static constexpr std::chrono::milliseconds kSettleInterval{250};
 
 private:
     struct Impl;

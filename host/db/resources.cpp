@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/diagnostics.hpp"
+#include "db/json_writer.hpp"
 #include "db/schema.hpp"
 #include "db/statements.hpp"
 #include "http/router.hpp"
@@ -70,34 +71,48 @@ public:
     std::int64_t rows_affected() const { return db_rows_affected(stmt_); }
     std::int64_t first_integer() const { return db_column_int(stmt_, 0); }
 
-    // The current row as the model's JSON representation.
-    json row(const config::ModelSpec& model) const {
-        json out = json::object();
-        for (const auto& field : model.fields) {
-            const int i = db_column_index(stmt_, view(field.name));
-            if (i < 0) continue;
-            const int type = db_column_type(stmt_, i);
+    // The current row as the model's JSON object, appended to `out`. The
+    // resource's SQL selects the model's fields in model order: column i is
+    // field i.
+    void append_row(std::string& out, const Resource& resource) const {
+        const auto& fields = resource.model.fields;
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            out += resource.member_prefixes[i];
+            const int column = static_cast<int>(i);
+            const int type = db_column_type(stmt_, column);
             if (type == TRELLIS_DB_NULL) {
-                out[field.name] = nullptr;
+                out += "null";
                 continue;
             }
-            switch (field.type) {
-                case FieldType::Integer: out[field.name] = db_column_int(stmt_, i); break;
-                case FieldType::Boolean: out[field.name] = db_column_int(stmt_, i) != 0; break;
+            switch (fields[i].type) {
+                case FieldType::Integer: append_json_integer(out, db_column_int(stmt_, column)); break;
+                case FieldType::Boolean: out += db_column_int(stmt_, column) != 0 ? "true" : "false"; break;
                 case FieldType::Real:
-                    out[field.name] = type == TRELLIS_DB_INTEGER ? static_cast<double>(db_column_int(stmt_, i))
-                                                                 : db_column_real(stmt_, i);
+                    append_json_real(out, type == TRELLIS_DB_INTEGER ? static_cast<double>(db_column_int(stmt_, column))
+                                                                     : db_column_real(stmt_, column));
                     break;
                 case FieldType::Json: {
-                    auto parsed = json::parse(view(db_column_text(stmt_, i)), nullptr, false);
-                    out[field.name] = parsed.is_discarded() ? json(std::string(view(db_column_text(stmt_, i)))) : parsed;
+                    // Stored by this host as validated JSON; anything else
+                    // (a row written by other means) is answered as a string.
+                    const std::string_view text = view(db_column_text(stmt_, column));
+                    if (json::accept(text))
+                        out += text;
+                    else
+                        append_json_string(out, text);
                     break;
                 }
                 case FieldType::Text:
-                case FieldType::Timestamp: out[field.name] = std::string(view(db_column_text(stmt_, i))); break;
+                case FieldType::Timestamp: append_json_string(out, view(db_column_text(stmt_, column))); break;
             }
         }
-        return out;
+        out += '}';
+    }
+
+    // The primary key of the current row, as it appears in a URL.
+    std::string key_text(const Resource& resource) const {
+        const int column = static_cast<int>(resource.primary_key_index);
+        if (resource.primary_key.type == FieldType::Integer) return std::to_string(db_column_int(stmt_, column));
+        return std::string(view(db_column_text(stmt_, column)));
     }
 
 private:
@@ -120,10 +135,12 @@ private:
     trellis_stmt* stmt_ = nullptr;
 };
 
-void answer(trellis_call* call, int status, const json& body) {
+// Starts a JSON answer: the caller appends the body.
+std::string& answer(trellis_call* call, int status) {
     call->status = status;
     call->content_type = "application/json";
-    call->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    call->body.clear();
+    return call->body;
 }
 
 json parse_body(trellis_call* call) {
@@ -158,12 +175,10 @@ json id_of(trellis_call* call, const config::FieldSpec& pk) {
     return id;
 }
 
-const config::FieldSpec& primary_key(const config::ModelSpec& model) { return *model.primary_key(); }
-
-std::string location_of(trellis_call* call, const json& id) {
+std::string location_of(trellis_call* call, std::string_view key) {
     std::string base(call->path);
     if (!base.empty() && base.back() == '/') base.pop_back();
-    return base + "/" + (id.is_string() ? id.get<std::string>() : id.dump());
+    return base + "/" + http::percent_encode_segment(key);
 }
 
 // A query value for a filter, typed like the field: "?pinned=true&tag=x".
@@ -208,7 +223,7 @@ std::int64_t paging_number(const std::string& name, const std::string& text, std
 template <class Fn>
 trellis_status guarded(trellis_call* call, Fn&& fn) {
     try {
-        fn(*call->model);
+        fn(*call->resource);
     } catch (const Failure& f) {
         call->fail_status = f.status;
         call->fail_detail = f.detail;
@@ -221,7 +236,8 @@ trellis_status guarded(trellis_call* call, Fn&& fn) {
 }
 
 trellis_status list(const trellis_host_api*, trellis_call* call) {
-    return guarded(call, [&](const config::ModelSpec& model) {
+    return guarded(call, [&](const Resource& resource) {
+        const config::ModelSpec& model = resource.model;
         std::vector<std::string> filters;
         std::vector<json> filter_values;
         std::optional<Sort> sort;
@@ -262,14 +278,25 @@ trellis_status list(const trellis_host_api*, trellis_call* call) {
         bind_filters(st);
         st.bind_int("limit", limit);
         st.bind_int("offset", offset);
-        json items = json::array();
-        while (st.next()) items.push_back(st.row(model));
-        answer(call, 200, {{"items", items}, {"total", total}, {"limit", limit}, {"offset", offset}});
+        std::string& out = answer(call, 200);
+        out += "{\"items\":[";
+        for (bool first = true; st.next(); first = false) {
+            if (!first) out += ',';
+            st.append_row(out, resource);
+        }
+        out += "],\"total\":";
+        append_json_integer(out, total);
+        out += ",\"limit\":";
+        append_json_integer(out, limit);
+        out += ",\"offset\":";
+        append_json_integer(out, offset);
+        out += '}';
     });
 }
 
 trellis_status create(const trellis_host_api*, trellis_call* call) {
-    return guarded(call, [&](const config::ModelSpec& model) {
+    return guarded(call, [&](const Resource& resource) {
+        const config::ModelSpec& model = resource.model;
         json body = parse_body(call);
         check_fields(model, body, ValidationMode::Create);
         std::vector<std::string> fields;
@@ -278,27 +305,27 @@ trellis_status create(const trellis_host_api*, trellis_call* call) {
         Stmt st(call, insert_sql(model, fields));
         for (const auto& name : fields) st.bind(name, *model.field(name), body[name]);
         if (!st.next()) throw Failure{500, "the server failed to handle this request"};
-        json row = st.row(model);
-        answer(call, 201, row);
-        call->headers.emplace_back("Location", location_of(call, row[primary_key(model).name]));
+        st.append_row(answer(call, 201), resource);
+        call->headers.emplace_back("Location", location_of(call, st.key_text(resource)));
     });
 }
 
 trellis_status read(const trellis_host_api*, trellis_call* call) {
-    return guarded(call, [&](const config::ModelSpec& model) {
-        Stmt st(call, select_one_sql(model));
-        st.bind("id", primary_key(model), id_of(call, primary_key(model)));
-        if (!st.next()) throw Failure{404, "no " + model.name + " with this id"};
-        answer(call, 200, st.row(model));
+    return guarded(call, [&](const Resource& resource) {
+        Stmt st(call, resource.select_one_sql);
+        st.bind("id", resource.primary_key, id_of(call, resource.primary_key));
+        if (!st.next()) throw Failure{404, "no " + resource.model.name + " with this id"};
+        st.append_row(answer(call, 200), resource);
     });
 }
 
 // PUT replaces every field (absent ones become their default, else null);
 // PATCH changes the given ones.
 trellis_status update(trellis_call* call, ValidationMode mode) {
-    return guarded(call, [&](const config::ModelSpec& model) {
+    return guarded(call, [&](const Resource& resource) {
+        const config::ModelSpec& model = resource.model;
         json body = parse_body(call);
-        const auto& pk = primary_key(model);
+        const auto& pk = resource.primary_key;
         const json id = id_of(call, pk);
         check_fields(model, body, mode, &id);
         body.erase(pk.name);  // validate() allowed it only when equal to the addressed row's
@@ -309,31 +336,51 @@ trellis_status update(trellis_call* call, ValidationMode mode) {
                 body[field.name] = field.default_json ? json::parse(*field.default_json) : json(nullptr);
             if (body.contains(field.name)) fields.push_back(field.name);
         }
-        Stmt st(call, fields.empty() ? select_one_sql(model) : update_sql(model, fields));
+        Stmt st(call, fields.empty() ? resource.select_one_sql : update_sql(model, fields));
         for (const auto& name : fields) st.bind(name, *model.field(name), body[name]);
         st.bind("id", pk, id);
         if (!st.next()) throw Failure{404, "no " + model.name + " with this id"};
-        answer(call, 200, st.row(model));
+        st.append_row(answer(call, 200), resource);
     });
 }
 trellis_status replace(const trellis_host_api*, trellis_call* call) { return update(call, ValidationMode::Replace); }
 trellis_status patch(const trellis_host_api*, trellis_call* call) { return update(call, ValidationMode::Patch); }
 
 trellis_status remove(const trellis_host_api*, trellis_call* call) {
-    return guarded(call, [&](const config::ModelSpec& model) {
-        Stmt st(call, delete_sql(model));
-        st.bind("id", primary_key(model), id_of(call, primary_key(model)));
+    return guarded(call, [&](const Resource& resource) {
+        Stmt st(call, resource.delete_sql);
+        st.bind("id", resource.primary_key, id_of(call, resource.primary_key));
         st.next();
-        if (st.rows_affected() == 0) throw Failure{404, "no " + model.name + " with this id"};
+        if (st.rows_affected() == 0) throw Failure{404, "no " + resource.model.name + " with this id"};
         call->status = 204;
     });
 }
 
+const config::FieldSpec& primary_key_of(const config::ModelSpec& model) {
+    if (const auto* pk = model.primary_key()) return *pk;
+    throw std::invalid_argument("model " + model.name + " has no primary key");
+}
+
 }  // namespace
 
-std::vector<ResourceRoute> resource_routes(const config::ResourceSpec& resource, const config::ModelSpec& model) {
-    const std::string base = resource.path;
-    const std::string id = model.primary_key() && model.primary_key()->type == FieldType::Integer ? "{id:int}" : "{id}";
+Resource::Resource(const config::ResourceSpec& spec_, const config::ModelSpec& model_)
+    : spec(spec_),
+      model(model_),
+      primary_key(primary_key_of(model_)),
+      primary_key_index(static_cast<std::size_t>(&primary_key - model_.fields.data())),
+      select_one_sql(db::select_one_sql(model_)),
+      delete_sql(db::delete_sql(model_)) {
+    for (const auto& field : model.fields) {
+        std::string prefix = member_prefixes.empty() ? "{" : ",";
+        append_json_string(prefix, field.name);
+        prefix += ':';
+        member_prefixes.push_back(std::move(prefix));
+    }
+}
+
+std::vector<ResourceRoute> Resource::routes() const {
+    const std::string base = spec.path;
+    const std::string id = primary_key.type == FieldType::Integer ? "{id:int}" : "{id}";
     const std::string item = (base == "/" ? "" : base) + "/" + id;
     const std::string name = model.name + ".";
     return {

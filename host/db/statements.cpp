@@ -4,12 +4,19 @@
 // syntax errors and unknown tables are reported there) and records the
 // :name parameters it holds; db_bind_* store values inside the statement
 // object, at addresses that stay put; the first db_step hands those values
-// to SOCI (soci::use by name), always with a dynamic soci::row as the target
-// and executes. Whether a statement returns rows is the backend's answer,
-// not a guess from the SQL text: SOCI describes the prepared statement
-// (SQLite: sqlite3_column_count; PostgreSQL: the result's field count), so a
-// SELECT, an INSERT ... RETURNING or a PRAGMA yield rows and an UPDATE yields
-// none (db_step answers TRELLIS_DB_DONE at once).
+// to the backend and executes. Whether a statement returns rows is the
+// backend's answer, not a guess from the SQL text (SQLite: the statement's
+// column count; PostgreSQL: the result's field count), so a SELECT, an
+// INSERT ... RETURNING or a PRAGMA yield rows and an UPDATE yields none
+// (db_step answers TRELLIS_DB_DONE at once).
+//
+// Two ways to the backend, one contract:
+//  - PostgreSQL: SOCI statements (soci::use by name, a dynamic soci::row).
+//  - SQLite: the SQLite C API on the connection SOCI opened. SQLite runs in
+//    this process and its API is already what db_* describe (bind by name,
+//    step, typed columns); SOCI's row exchange on top of it copied every
+//    value into strings and back, which cost more than the query itself on
+//    a point read.
 //
 // Nothing here throws into the caller: every function catches and turns
 // failures into codes; the message is kept in the CallDb for db_error.
@@ -40,6 +47,7 @@ struct Param {
     double real = 0;
     std::string text;
     soci::indicator indicator = soci::i_ok;
+    int sqlite_index = 0;  // SQLite: the parameter's position (1-based)
 };
 
 // A statement prepared on the backend, with the storage SOCI binds to by
@@ -48,17 +56,23 @@ struct Param {
 // so that the same SQL is not parsed (SQLite) or prepared on the server
 // (PostgreSQL: a named statement, two round trips saved) on every request.
 struct Prepared {
+    Prepared() = default;
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+    ~Prepared() { sqlite_api::sqlite3_finalize(native); }
+
     std::string sql;
     soci::session* session = nullptr;
-    std::unique_ptr<soci::statement> statement;
+    sqlite_api::sqlite3_stmt* native = nullptr;   // SQLite
+    std::unique_ptr<soci::statement> statement;  // PostgreSQL
     // One entry per distinct parameter name, sized at prepare time and
     // never resized: SOCI keeps pointers to these values.
     std::vector<Param> params;
-    // The kinds given to soci::use by the first execution (empty before):
-    // a later execution may re-bind values of these kinds, or nulls
-    // (indicator), but another kind needs a statement of its own.
+    // PostgreSQL: the kinds given to soci::use by the first execution
+    // (empty before): a later execution may re-bind values of these kinds,
+    // or nulls (indicator), but another kind needs a statement of its own.
     std::vector<Param::Kind> bound;
-    soci::row row;  // described once, by the first execution
+    soci::row row;  // PostgreSQL: described once, by the first execution
     std::vector<std::string> names;                 // lower case, per column
     std::vector<std::optional<std::string>> texts;  // views handed out for the current row
 };
@@ -69,11 +83,19 @@ struct Prepared {
 struct StatementCache final : SessionCache {
     std::list<std::unique_ptr<Prepared>> lru;  // most recently used first
     std::unordered_map<std::string_view, std::list<std::unique_ptr<Prepared>>::iterator> by_sql;  // views Prepared::sql
+    // SQLite statements retired while on a row, not reset yet (see retire()).
+    std::vector<sqlite_api::sqlite3_stmt*> parked;
+
+    void settle() noexcept override {
+        for (auto* native : parked) sqlite_api::sqlite3_reset(native);
+        parked.clear();
+    }
 
     std::unique_ptr<Prepared> take(std::string_view sql) {
         auto it = by_sql.find(sql);
         if (it == by_sql.end()) return nullptr;
         auto prepared = std::move(*it->second);
+        std::erase(parked, prepared->native);
         lru.erase(it->second);
         by_sql.erase(it);
         return prepared;
@@ -84,6 +106,7 @@ struct StatementCache final : SessionCache {
         lru.push_front(std::move(prepared));
         by_sql.emplace(lru.front()->sql, lru.begin());
         if (lru.size() > kStatementCacheSize) {
+            std::erase(parked, lru.back()->native);  // finalized next: never reset it after
             by_sql.erase(lru.back()->sql);
             lru.pop_back();
         }
@@ -242,12 +265,16 @@ soci::session& session(CallDb& db) {
     return db.lease->session();
 }
 
-sqlite_api::sqlite3_stmt* native_sqlite(const CallDb& db, const Prepared& prepared);
-
 std::atomic<std::uint64_t> prepares{0};
 
+
+// An SQLite failure as SOCI reports them, so that fail() maps it.
+[[noreturn]] void throw_sqlite(sqlite_api::sqlite3* conn, int rc, std::string_view context) {
+    throw soci::sqlite3_soci_error(std::string(context) + ": " + sqlite_api::sqlite3_errmsg(conn), rc);
+}
+
 // A new backend statement for `sql` on `session` (parsed there at once).
-std::unique_ptr<Prepared> prepare_on(soci::session& session, std::string sql) {
+std::unique_ptr<Prepared> prepare_on(soci::session& session, Backend backend, std::string sql) {
     auto prepared = std::make_unique<Prepared>();
     prepared->sql = std::move(sql);
     prepared->session = &session;
@@ -256,9 +283,20 @@ std::unique_ptr<Prepared> prepare_on(soci::session& session, std::string sql) {
         param.name = std::move(name);
         prepared->params.push_back(std::move(param));
     }
-    prepared->statement = std::make_unique<soci::statement>(session);
-    prepared->statement->alloc();
-    prepared->statement->prepare(prepared->sql);
+    if (backend == Backend::Sqlite) {
+        auto* conn = static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
+        // PERSISTENT: the statement lives in the session's cache for long.
+        const int rc = sqlite_api::sqlite3_prepare_v3(conn, prepared->sql.data(), static_cast<int>(prepared->sql.size()),
+                                                      SQLITE_PREPARE_PERSISTENT, &prepared->native, nullptr);
+        if (rc != SQLITE_OK) throw_sqlite(conn, rc, "preparing \"" + prepared->sql + "\"");
+        if (!prepared->native) throw std::invalid_argument("the SQL holds no statement (only comments)");
+        for (Param& param : prepared->params)
+            param.sqlite_index = sqlite_api::sqlite3_bind_parameter_index(prepared->native, (":" + param.name).c_str());
+    } else {
+        prepared->statement = std::make_unique<soci::statement>(session);
+        prepared->statement->alloc();
+        prepared->statement->prepare(prepared->sql);
+    }
     prepares.fetch_add(1, std::memory_order_relaxed);
     return prepared;
 }
@@ -277,7 +315,7 @@ std::unique_ptr<Prepared> prepare(CallDb& db, std::string_view sql) {
         for (Param& param : prepared->params) param.kind = Param::Kind::Unset;
         return prepared;
     }
-    return prepare_on(current, std::string(sql));
+    return prepare_on(current, db.database.backend(), std::string(sql));
 }
 
 // Ends the statement's use: its backend statement goes back to the
@@ -288,13 +326,26 @@ void retire(CallDb& db, trellis_stmt& stmt) noexcept {
         prepared->session != &db.lease->session())
         return;
     try {
-        if (auto* native = native_sqlite(db, *prepared)) {
-            // Ends the statement's read of the database: an SQLite statement
-            // that was not stepped to its end keeps a read transaction open
-            // (an old snapshot, a WAL that cannot be checkpointed).
-            sqlite_api::sqlite3_reset(native);
-            sqlite_api::sqlite3_clear_bindings(native);
-        } else if (db.database.backend() == Backend::Postgresql) {
+        if (auto* native = prepared->native) {
+            // An SQLite statement that was not stepped to its end keeps a
+            // read transaction open (a snapshot). Reset now, a writer would
+            // hold its lock, and any statement would pin that snapshot while
+            // the session sits idle. A reader that stopped on a row (a point
+            // read) is parked instead: its read lock then stays taken until
+            // the session's next lease or the pool's settling of idle
+            // sessions (Database::kSettleInterval) resets it. While worker
+            // threads overlap, some session always holds the shared read
+            // lock, and SQLite takes and drops it in the operating system
+            // (two fcntl calls, under a process-wide mutex) only when the
+            // first reader comes and the last one goes: resetting every read
+            // at once cost 7% of point-read throughput on two threads.
+            if (stmt.state == trellis_stmt::State::Row && sqlite_api::sqlite3_stmt_readonly(native) &&
+                !db.in_transaction) {
+                cache_of(db)->parked.push_back(native);
+            } else {
+                sqlite_api::sqlite3_reset(native);
+            }
+        } else {
             // The rows of the last execution stay in client memory until the
             // next one: free them now.
             if (auto* backend = static_cast<soci::postgresql_statement_backend*>(prepared->statement->get_backend()))
@@ -319,13 +370,18 @@ void renew_lease(CallDb& db) {
     db.lease.reset();
 }
 
-sqlite_api::sqlite3_stmt* native_sqlite(const CallDb& db, const Prepared& prepared) {
-    if (db.database.backend() != Backend::Sqlite) return nullptr;
-    auto* backend = static_cast<soci::sqlite3_statement_backend*>(prepared.statement->get_backend());
-    return backend ? backend->stmt_ : nullptr;
+sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) { return stmt->prepared->native; }
+
+// Columns of the statement's rows.
+std::size_t column_total(const Prepared& prepared) {
+    return prepared.native ? static_cast<std::size_t>(sqlite_api::sqlite3_column_count(prepared.native))
+                           : prepared.row.size();
 }
 
-sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) { return native_sqlite(*stmt->owner, *stmt->prepared); }
+bool is_null(trellis_stmt* stmt, int index) {
+    if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_type(native, index) == SQLITE_NULL;
+    return stmt->prepared->row.get_indicator(static_cast<std::size_t>(index)) == soci::i_null;
+}
 
 bool valid_column(trellis_stmt* stmt, int index) {
     if (!stmt) return false;
@@ -333,9 +389,9 @@ bool valid_column(trellis_stmt* stmt, int index) {
         misuse(*stmt->owner, "no current row: db_step did not return TRELLIS_DB_ROW");
         return false;
     }
-    if (index < 0 || static_cast<std::size_t>(index) >= stmt->prepared->row.size()) {
+    if (index < 0 || static_cast<std::size_t>(index) >= column_total(*stmt->prepared)) {
         misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range (the row has " +
-                                 std::to_string(stmt->prepared->row.size()) + " columns)");
+                                 std::to_string(column_total(*stmt->prepared)) + " columns)");
         return false;
     }
     return true;
@@ -343,10 +399,8 @@ bool valid_column(trellis_stmt* stmt, int index) {
 
 int column_type(trellis_stmt* stmt, int index) {
     const auto i = static_cast<std::size_t>(index);
-    if (stmt->prepared->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
     if (auto* native = native_sqlite(stmt)) {
-        // SQLite is dynamically typed and SOCI 4.0.3 types every expression
-        // column (count(*), 1+1) as text: the value's own type is the truth.
+        // SQLite is dynamically typed: the value's own type is the truth.
         switch (sqlite_api::sqlite3_column_type(native, index)) {
             case SQLITE_INTEGER: return TRELLIS_DB_INTEGER;
             case SQLITE_FLOAT: return TRELLIS_DB_REAL;
@@ -354,6 +408,7 @@ int column_type(trellis_stmt* stmt, int index) {
             default: return TRELLIS_DB_TEXT;
         }
     }
+    if (stmt->prepared->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
     switch (stmt->prepared->row.get_properties(i).get_data_type()) {
         case soci::dt_integer:
         case soci::dt_long_long:
@@ -403,12 +458,59 @@ std::string column_as_text(trellis_stmt* stmt, int index) {
 
 // Readies the statement for the next row: views of the previous one die.
 void new_row(trellis_stmt* stmt, bool got) {
+    Prepared& prepared = *stmt->prepared;
     stmt->state = got ? trellis_stmt::State::Row : trellis_stmt::State::Done;
-    stmt->prepared->texts.assign(stmt->prepared->row.size(), std::nullopt);
-    if (stmt->prepared->names.size() != stmt->prepared->row.size()) {
-        stmt->prepared->names.clear();
-        for (std::size_t i = 0; i < stmt->prepared->row.size(); ++i) stmt->prepared->names.push_back(lower(stmt->prepared->row.get_properties(i).get_name()));
+    const std::size_t columns = column_total(prepared);
+    prepared.texts.assign(columns, std::nullopt);
+    if (prepared.names.size() != columns) {
+        prepared.names.clear();
+        for (std::size_t i = 0; i < columns; ++i) {
+            if (prepared.native) {
+                const char* name = sqlite_api::sqlite3_column_name(prepared.native, static_cast<int>(i));
+                prepared.names.push_back(lower(name ? name : ""));
+            } else {
+                prepared.names.push_back(lower(prepared.row.get_properties(i).get_name()));
+            }
+        }
     }
+}
+
+// SQLite: binds the values and runs the statement to its first row.
+bool execute_sqlite(trellis_stmt* stmt) {
+    Prepared& prepared = *stmt->prepared;
+    auto* native = prepared.native;
+    auto* conn = sqlite_api::sqlite3_db_handle(native);
+    sqlite_api::sqlite3_reset(native);
+    for (const Param& param : prepared.params) {
+        if (param.sqlite_index == 0) continue;  // not a parameter to SQLite (say, inside a string it parses otherwise)
+        int rc = SQLITE_OK;
+        switch (param.kind) {
+            case Param::Kind::Int: rc = sqlite_api::sqlite3_bind_int64(native, param.sqlite_index, param.integer); break;
+            case Param::Kind::Real: rc = sqlite_api::sqlite3_bind_double(native, param.sqlite_index, param.real); break;
+            case Param::Kind::Text:
+                // The text lives in the Param, unchanged until the statement is reset.
+                rc = sqlite_api::sqlite3_bind_text64(native, param.sqlite_index, param.text.data(), param.text.size(),
+                                                     SQLITE_STATIC, SQLITE_UTF8);
+                break;
+            case Param::Kind::Null:
+            case Param::Kind::Unset: rc = sqlite_api::sqlite3_bind_null(native, param.sqlite_index); break;
+        }
+        if (rc != SQLITE_OK) throw_sqlite(conn, rc, "binding :" + param.name);
+    }
+    const int rc = sqlite_api::sqlite3_step(native);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw_sqlite(conn, rc, "executing \"" + prepared.sql + "\"");
+    // Right away: SQLite counts changes per connection, and only for
+    // statements that write.
+    stmt->affected = sqlite_api::sqlite3_stmt_readonly(native) ? 0 : sqlite_api::sqlite3_changes64(conn);
+    return rc == SQLITE_ROW;
+}
+
+bool fetch_sqlite(trellis_stmt* stmt) {
+    auto* native = stmt->prepared->native;
+    const int rc = sqlite_api::sqlite3_step(native);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        throw_sqlite(sqlite_api::sqlite3_db_handle(native), rc, "executing \"" + stmt->prepared->sql + "\"");
+    return rc == SQLITE_ROW;
 }
 
 // Whether the statement, bound before, takes the current values as they
@@ -532,7 +634,7 @@ int db_step(trellis_stmt* stmt) {
             case trellis_stmt::State::Failed: return misuse(db, "the statement failed before: prepare it again");
             case trellis_stmt::State::Row: {
                 stmt->prepared->texts.clear();
-                const bool got = stmt->prepared->statement->fetch();
+                const bool got = stmt->prepared->native ? fetch_sqlite(stmt) : stmt->prepared->statement->fetch();
                 new_row(stmt, got);
                 return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
             }
@@ -544,10 +646,15 @@ int db_step(trellis_stmt* stmt) {
                 return misuse(db, "parameter :" + param.name + " is not bound");
             }
         }
+        if (stmt->prepared->native) {
+            const bool got = execute_sqlite(stmt);
+            new_row(stmt, got);
+            return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
+        }
         if (!stmt->prepared->bound.empty() && !rebinds(*stmt->prepared)) {
             // Same SQL, other kinds of values than the cached statement was
             // bound with: a statement of its own (it replaces the cached one).
-            auto fresh = prepare_on(*stmt->prepared->session, std::move(stmt->prepared->sql));
+            auto fresh = prepare_on(*stmt->prepared->session, Backend::Postgresql, std::move(stmt->prepared->sql));
             for (std::size_t i = 0; i < fresh->params.size(); ++i) fresh->params[i] = std::move(stmt->prepared->params[i]);
             stmt->prepared = std::move(fresh);
         }
@@ -582,7 +689,7 @@ int db_step(trellis_stmt* stmt) {
 
 int db_column_count(trellis_stmt* stmt) {
     if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return 0;
-    return static_cast<int>(stmt->prepared->row.size());
+    return static_cast<int>(column_total(*stmt->prepared));
 }
 
 trellis_str db_column_name(trellis_stmt* stmt, int index) {
@@ -616,7 +723,7 @@ int64_t db_column_int(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return 0;
+        if (is_null(stmt, index)) return 0;
         if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_int64(native, index);
         switch (stmt->prepared->row.get_properties(i).get_data_type()) {
             case soci::dt_integer: return stmt->prepared->row.get<int>(i);
@@ -641,7 +748,7 @@ double db_column_real(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return 0;
+        if (is_null(stmt, index)) return 0;
         if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_double(native, index);
         switch (stmt->prepared->row.get_properties(i).get_data_type()) {
             case soci::dt_integer: return stmt->prepared->row.get<int>(i);
@@ -663,7 +770,14 @@ trellis_str db_column_text(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return {"", 0};
     try {
         const auto i = static_cast<std::size_t>(index);
-        if (stmt->prepared->row.get_indicator(i) == soci::i_null) return {"", 0};
+        if (is_null(stmt, index)) return {"", 0};
+        if (auto* native = native_sqlite(stmt); native && sqlite_api::sqlite3_column_type(native, index) != SQLITE_FLOAT) {
+            // SQLite's own text of the value: valid until the next step,
+            // reset or finalize, which is the view's lifetime in abi.h.
+            const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_column_text(native, index));
+            return text ? trellis_str{text, static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(native, index))}
+                        : trellis_str{"", 0};
+        }
         auto& cached = stmt->prepared->texts[i];
         if (!cached) cached = column_as_text(stmt, index);
         return str(*cached);

@@ -80,7 +80,7 @@ void Pipeline::route() {
             route_ = &snapshot_.routes[match.target];
             owner_ = route_->mount;
             call_.route = route_->pattern;
-            call_.model = route_->model;
+            call_.resource = route_->resource.get();
             params_ = std::move(match.params);
             call_.params = &params_;
             Step step = run_hooks(*own_hooks(HookKind::BeforeRequest), "before_request hook");

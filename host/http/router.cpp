@@ -388,4 +388,23 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space) {
     return decode_append(in, out, plus_as_space);
 }
 
+std::string percent_encode_segment(std::string_view text) {
+    static constexpr std::string_view kKept = "-._~!$&'()*+,;=:@";
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        const bool alnum = (byte >= '0' && byte <= '9') || (byte >= 'A' && byte <= 'Z') || (byte >= 'a' && byte <= 'z');
+        if (alnum || kKept.find(c) != std::string_view::npos) {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0xF];
+        }
+    }
+    return out;
+}
+
 }  // namespace trellis::http

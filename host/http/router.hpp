@@ -114,4 +114,9 @@ std::string join_mount(std::string_view mount, std::string_view path_template);
 // '+' becomes ' ' only when plus_as_space (query strings).
 bool percent_decode(std::string_view in, std::string& out, bool plus_as_space = false);
 
+// The inverse for one path segment: every byte but RFC 3986's unreserved
+// characters and sub-delims, ':' and '@' is percent-encoded ("a b/c" ->
+// "a%20b%2Fc"), so the text comes back from percent_decode as it was.
+std::string percent_encode_segment(std::string_view text);
+
 }  // namespace trellis::http

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -34,9 +35,57 @@ using Clock = std::chrono::steady_clock;
 // limit covers headers plus body, ours covers the body alone.
 constexpr std::size_t kHeaderAllowance = 64 * 1024;
 
+// Worker threads share nothing they write on every request: a value that
+// two cores both update moves between their caches each time, and at tens
+// of thousands of requests per second that cost more than the routing. So
+// the snapshot is read through a per-thread copy and requests in flight are
+// counted per thread.
 struct Server::State {
+    // Every snapshot ever published gets a generation unique in the process;
+    // a thread's copy is current while its generation matches.
+    void publish(std::shared_ptr<const plugins::Snapshot> next) {
+        static std::atomic<std::uint64_t> generations{0};
+        snapshot.store(std::move(next), std::memory_order_release);
+        generation.store(generations.fetch_add(1) + 1, std::memory_order_release);
+    }
+
+    // The current snapshot, through the calling thread's copy. The reference
+    // stays valid until this thread's next call (for a worker: its next
+    // request).
+    const plugins::Snapshot& current() const {
+        struct Copy {
+            std::uint64_t generation = 0;
+            std::shared_ptr<const plugins::Snapshot> snapshot;
+        };
+        thread_local Copy copy;
+        const auto now = generation.load(std::memory_order_acquire);
+        if (copy.generation != now) {
+            copy.snapshot = snapshot.load(std::memory_order_acquire);
+            copy.generation = now;
+        }
+        return *copy.snapshot;
+    }
+
+    // Requests in flight, counted in per-thread shards (each on its own
+    // cache line); only stop() adds them up.
+    struct alignas(64) Shard {
+        std::atomic<int> count{0};
+    };
+    static constexpr std::size_t kShards = 64;
+    std::atomic<int>& in_flight_shard() {
+        static std::atomic<std::size_t> threads{0};
+        thread_local const std::size_t index = threads.fetch_add(1) % kShards;
+        return in_flight[index].count;
+    }
+    int requests_in_flight() const {
+        int total = 0;
+        for (const auto& shard : in_flight) total += shard.count.load(std::memory_order_acquire);
+        return total;
+    }
+
     std::atomic<std::shared_ptr<const plugins::Snapshot>> snapshot;
-    std::atomic<int> in_flight{0};
+    std::atomic<std::uint64_t> generation{0};
+    std::array<Shard, kShards> in_flight;
     std::atomic<bool> stopping{false};
 };
 
@@ -80,8 +129,7 @@ public:
     // Sends status, Content-Type and body. A HEAD answer carries the headers
     // of the GET answer (Content-Length included) and no body.
     void send(int status, std::string_view content_type, std::string_view body) {
-        if (!content_type.empty())
-            response_.setMime(Http::Mime::MediaType::fromString(std::string(content_type)));
+        if (!content_type.empty()) response_.setMime(media_type(content_type));
         const bool close = closes_connection();
         auto peer = response_.peer();
         Async::Promise<ssize_t> sent = head_ ? send_head(status, body.size())
@@ -97,6 +145,18 @@ public:
     }
 
 private:
+    // Parsing a media type costs as much as a small handler: each worker
+    // thread keeps the last one it parsed (answers of a route repeat theirs).
+    static const Http::Mime::MediaType& media_type(std::string_view text) {
+        thread_local std::string last_text;
+        thread_local Http::Mime::MediaType last;
+        if (text != last_text) {
+            last = Http::Mime::MediaType::fromString(std::string(text));
+            last_text = text;
+        }
+        return last;
+    }
+
     bool closes_connection() const {
         auto connection = response_.headers().tryGet<Http::Header::Connection>();
         return connection && connection->control() == Http::ConnectionControl::Close;
@@ -243,14 +303,14 @@ public:
     }
 
     void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
-        InFlight guard(state_->in_flight);
+        InFlight guard(state_->in_flight_shard());
         const auto started = Clock::now();
-        auto snapshot = state_->snapshot.load(std::memory_order_acquire);
+        const plugins::Snapshot& snapshot = state_->current();
 
         const std::string request_id = accept_or_make_request_id(request);
         trellis_call call(request, Http::methodString(request.method()), request.resource(), request_id);
-        call.database = snapshot->database.get();
-        Pipeline pipeline(*snapshot, call);
+        call.database = snapshot.database.get();
+        Pipeline pipeline(snapshot, call);
         pipeline.respond();
 
         Reply reply(response, request.method() == Http::Method::Head);
@@ -262,7 +322,7 @@ public:
         reply.send(call.status, content_type, call.body);
 
         pipeline.teardown();
-        if (snapshot->logging.access) access_log(*snapshot, call, pipeline, request, started);
+        if (snapshot.logging.access) access_log(snapshot, call, pipeline, request, started);
     }
 
 private:
@@ -279,7 +339,7 @@ private:
     std::shared_ptr<FramingGuard> framing_guard(const std::shared_ptr<Tcp::Peer>& peer) const {
         static constexpr const char* kKey = "trellis.framing";
         if (auto existing = peer->tryGetData(kKey)) return std::static_pointer_cast<FramingGuard>(existing);
-        auto guard = std::make_shared<FramingGuard>(state_->snapshot.load()->server.max_request_bytes, kHeaderAllowance);
+        auto guard = std::make_shared<FramingGuard>(state_->current().server.max_request_bytes, kHeaderAllowance);
         peer->putData(kKey, guard);
         return guard;
     }
@@ -292,7 +352,7 @@ private:
         response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
         Reply(response, false).problem(status, detail, instance);
         // Refused before it became a request: in the access log all the same.
-        const auto& logging = state_->snapshot.load()->logging;
+        const auto& logging = state_->current().logging;
         if (!logging.access) return;
         const std::string remote = peer->address().host();
         if (logging.access_json)
@@ -321,8 +381,16 @@ private:
         static const std::uint64_t seed =
             std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) ^
             (static_cast<std::uint64_t>(::getpid()) << 40);
+        // Each thread takes counter values in blocks (see Server::State on
+        // shared writes).
+        static constexpr std::uint64_t kBlock = 1024;
+        thread_local std::uint64_t next = 0, end = 0;
+        if (next == end) {
+            next = counter.fetch_add(kBlock, std::memory_order_relaxed);
+            end = next + kBlock;
+        }
         // splitmix64 of a counter: unique, cheap, and not guessable in order.
-        std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (counter.fetch_add(1, std::memory_order_relaxed) + 1);
+        std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (next++ + 1);
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         z ^= z >> 31;
@@ -358,7 +426,7 @@ private:
 }  // namespace
 
 Server::Server(std::shared_ptr<const plugins::Snapshot> snapshot) : state_(std::make_shared<State>()) {
-    state_->snapshot.store(std::move(snapshot));
+    state_->publish(std::move(snapshot));
 }
 
 Server::~Server() {
@@ -366,7 +434,8 @@ Server::~Server() {
 }
 
 void Server::start() {
-    auto snapshot = state_->snapshot.load();
+    // Main thread: the shared snapshot itself (current() is for workers).
+    const auto snapshot = state_->snapshot.load();
     const auto& cfg = snapshot->server;
     const unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
 
@@ -397,9 +466,9 @@ void Server::stop() {
     state_->stopping.store(true);
     const auto grace = state_->snapshot.load()->server.shutdown_grace;
     const auto deadline = Clock::now() + grace;
-    while (state_->in_flight.load(std::memory_order_acquire) > 0 && Clock::now() < deadline)
+    while (state_->requests_in_flight() > 0 && Clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (int left = state_->in_flight.load(); left > 0)
+    if (int left = state_->requests_in_flight(); left > 0)
         spdlog::warn("{} requests still running after the {} ms grace period; closing anyway", left, grace.count());
     endpoint_->shutdown();
     endpoint_.reset();

@@ -20,9 +20,7 @@ class Request;
 namespace trellis::db {
 class Database;
 struct CallDb;
-}
-namespace trellis::config {
-struct ModelSpec;
+struct Resource;
 }
 
 // One loaded plugin instance, as plugins see it (opaque to them).
@@ -47,7 +45,7 @@ struct trellis_call {
     std::string_view request_id;
     std::string_view route;  // matched template; empty until (unless) a route matched
     const std::vector<std::pair<std::string, std::string>>* params = nullptr;
-    const trellis::config::ModelSpec* model = nullptr;  // resource routes: the model served
+    const trellis::db::Resource* resource = nullptr;  // resource routes: the collection served
     trellis_plugin_ctx* plugin = nullptr;
 
     // The response being built.

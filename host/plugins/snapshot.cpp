@@ -198,8 +198,9 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             const auto& resource = plugin->manifest.resources[i];
             const auto* model = find_model(plugin->manifest, resource.model);
             if (!model) continue;  // the manifest parser refuses this already
-            for (auto& r : db::resource_routes(resource, *model))
-                add_route({plugin.get(), &mount, r.handler, r.method, http::join_mount(entry.mount, r.path), r.name, model},
+            auto served = std::make_shared<const db::Resource>(resource, *model);
+            for (auto& r : served->routes())
+                add_route({plugin.get(), &mount, r.handler, r.method, http::join_mount(entry.mount, r.path), r.name, served},
                           "resources[" + std::to_string(i) + "]");
         }
         add_models(*plugin, problems);

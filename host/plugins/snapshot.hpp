@@ -15,6 +15,7 @@
 #include "http/router.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "db/resources.hpp"
 #include "http/static_files.hpp"
 #include "plugins/loader.hpp"
 
@@ -56,7 +57,7 @@ struct RouteEntry {
     std::string method;
     std::string pattern;         // mount + manifest path
     std::string handler_symbol;  // for logs
-    const config::ModelSpec* model = nullptr;  // resource routes: the model they serve
+    std::shared_ptr<const db::Resource> resource;  // resource routes: the collection they serve
 };
 
 struct Snapshot {

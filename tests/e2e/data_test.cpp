@@ -299,6 +299,30 @@ TYPED_TEST(DataApi, DeleteAnswers204ThenTheRowIsGone) {
     EXPECT_EQ(this->list_ids("/notes?tag=" + tag), std::vector<std::int64_t>{other["id"]});
 }
 
+// A text primary key can hold anything, '/' and '%' included: Location
+// carries it percent-encoded as one path segment, and every operation on
+// that path reaches the row.
+TYPED_TEST(DataApi, TextKeysAreAddressedByTheirEncodedForm) {
+    const std::string suffix = unique_name("s");  // letters and digits
+    const std::string name = "sea green/blue 100% \"x\" " + suffix;
+    const std::string encoded = "sea%20green%2Fblue%20100%25%20%22x%22%20" + suffix;
+    Response r = this->send("POST", "/labels/swatches", {{"name", name}, {"hex", "#2e8b57"}});
+    ASSERT_TRUE(IsJson(r, 201));
+    EXPECT_EQ(r.json(), json({{"name", name}, {"hex", "#2e8b57"}}));
+    const std::string path = "/labels/swatches/" + encoded;
+    EXPECT_EQ(r.header("Location").value_or("<none>"), path);
+
+    Response read = this->get(path);
+    ASSERT_TRUE(IsJson(read, 200));
+    EXPECT_EQ(read.json(), r.json());
+    Response patched = this->send("PATCH", path, {{"hex", "#000000"}});
+    ASSERT_TRUE(IsJson(patched, 200));
+    EXPECT_EQ(patched.json().value("hex", ""), "#000000");
+    EXPECT_EQ(patched.json().value("name", ""), name);
+    EXPECT_EQ(this->del(path).status, 204);
+    EXPECT_TRUE(IsProblem(this->get(path), 404, path));
+}
+
 TYPED_TEST(DataApi, MissingIdAnswers404) {
     const std::string path = "/notes/987654321";
     EXPECT_TRUE(IsProblem(this->get(path), 404, path));
