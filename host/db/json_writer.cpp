@@ -1,5 +1,6 @@
 #include "db/json_writer.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -42,6 +43,13 @@ std::size_t utf8_sequence(std::string_view s, std::size_t* valid_prefix) {
     return 0;
 }
 
+// Bytes that are copied as they are: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int c = 0x20; c < 0x80; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return plain;
+}();
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -52,7 +60,7 @@ void append_json_string(std::string& out, std::string_view text) {
     const auto flush = [&](std::size_t end) { out.append(text.data() + plain, end - plain); };
     for (std::size_t i = 0; i < text.size();) {
         const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (kPlain[c]) {
             ++i;
             continue;
         }

@@ -394,9 +394,10 @@ private:
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         z ^= z >> 31;
-        char buf[17];
-        std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(z));
-        return buf;
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string id(16, '0');
+        for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = hex[z & 0xF];
+        return id;
     }
 
     static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const Pipeline& pipeline,
