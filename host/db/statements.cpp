@@ -102,7 +102,7 @@ struct StatementCache final : SessionCache {
     }
 
     void put(std::unique_ptr<Prepared> prepared) {
-        if (by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough
+        if (by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough (retire() checks first)
         lru.push_front(std::move(prepared));
         by_sql.emplace(lru.front()->sql, lru.begin());
         if (lru.size() > kStatementCacheSize) {
@@ -326,33 +326,35 @@ void retire(CallDb& db, trellis_stmt& stmt) noexcept {
         prepared->session != &db.lease->session())
         return;
     try {
-        if (auto* native = prepared->native) {
-            // An SQLite statement that was not stepped to its end keeps a
-            // read transaction open (a snapshot). Reset now, a writer would
-            // hold its lock, and any statement would pin that snapshot while
-            // the session sits idle. A reader that stopped on a row (a point
-            // read) is parked instead: its read lock then stays taken until
-            // the session's next lease or the pool's settling of idle
-            // sessions (Database::kSettleInterval) resets it. While worker
-            // threads overlap, some session always holds the shared read
-            // lock, and SQLite takes and drops it in the operating system
-            // (two fcntl calls, under a process-wide mutex) only when the
-            // first reader comes and the last one goes: resetting every read
-            // at once cost 7% of point-read throughput on two threads.
-            if (stmt.state == trellis_stmt::State::Row && sqlite_api::sqlite3_stmt_readonly(native) &&
-                !db.in_transaction) {
-                cache_of(db)->parked.push_back(native);
-            } else {
-                sqlite_api::sqlite3_reset(native);
-            }
-        } else {
-            // The rows of the last execution stay in client memory until the
-            // next one: free them now.
-            if (auto* backend = static_cast<soci::postgresql_statement_backend*>(prepared->statement->get_backend()))
-                backend->result_.reset();
+        StatementCache* cache = cache_of(db);
+        if (cache->by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough: finalized here
+        auto* native = prepared->native;
+        // An SQLite statement that was not stepped to its end keeps a read
+        // transaction open (a snapshot). Reset now, a writer would hold its
+        // lock, and any statement would pin that snapshot while the session
+        // sits idle. A reader that stopped on a row (a point read) is parked
+        // instead: its read lock then stays taken until the session's next
+        // lease or the pool's settling of idle sessions
+        // (Database::kSettleInterval) resets it. While worker threads
+        // overlap, some session always holds the shared read lock, and
+        // SQLite takes and drops it in the operating system (two fcntl
+        // calls, under a process-wide mutex) only when the first reader
+        // comes and the last one goes: resetting every read at once cost 7%
+        // of point-read throughput on two threads.
+        const bool park = native && stmt.state == trellis_stmt::State::Row &&
+                          sqlite_api::sqlite3_stmt_readonly(native) && !db.in_transaction;
+        if (park) {
+            cache->parked.reserve(cache->parked.size() + 1);  // so that parking below cannot throw
+        } else if (native) {
+            sqlite_api::sqlite3_reset(native);
+        } else if (auto* backend = static_cast<soci::postgresql_statement_backend*>(prepared->statement->get_backend())) {
+            // PostgreSQL: the rows of the last execution stay in client
+            // memory until the next one: free them now.
+            backend->result_.reset();
         }
         prepared->texts.clear();
-        cache_of(db)->put(std::move(prepared));
+        cache->put(std::move(prepared));  // if this throws, the statement is finalized and was never parked
+        if (park) cache->parked.push_back(native);
     } catch (...) {
         // Not cached, then: destroyed here.
     }

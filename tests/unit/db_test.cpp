@@ -613,6 +613,39 @@ TYPED_TEST(DbTest, IdleSessionsDoNotBlockCheckpoints) {
     EXPECT_EQ(reader.scalar("SELECT count(*) FROM w"), 3);
 }
 
+// Two statements of one SQL text stop on a row at once: one is kept for
+// reuse (parked), the other finalized. The next lease settles the parked one
+// only (run under valgrind, a finalized one reset would show), and sees
+// what another connection wrote meanwhile, and can write itself.
+TYPED_TEST(DbTest, ParkedStatementsAreSettledOnTheNextLease) {
+    auto one = this->another(1);
+    const char* sql = "SELECT id FROM p WHERE id >= :from ORDER BY id";
+    {
+        Call c(one.get());
+        ASSERT_EQ(c.exec("CREATE TABLE p (id INTEGER PRIMARY KEY)"), TRELLIS_DB_DONE) << c.message();
+        ASSERT_EQ(c.exec("INSERT INTO p (id) VALUES (1)"), TRELLIS_DB_DONE);
+        ASSERT_EQ(c.exec("INSERT INTO p (id) VALUES (2)"), TRELLIS_DB_DONE);
+        Stmt a(c, sql), b(c, sql);
+        a.i("from", 1);
+        b.i("from", 2);
+        ASSERT_EQ(a.step(), TRELLIS_DB_ROW) << c.message();
+        ASSERT_EQ(b.step(), TRELLIS_DB_ROW) << c.message();
+    }
+    {
+        auto other = this->another(1);
+        Call writer(other.get());
+        ASSERT_EQ(writer.exec("INSERT INTO p (id) VALUES (3)"), TRELLIS_DB_DONE) << writer.message();
+    }
+    Call c(one.get());
+    Stmt again(c, sql);
+    again.i("from", 3);
+    ASSERT_EQ(again.step(), TRELLIS_DB_ROW) << c.message();
+    EXPECT_EQ(again.col(0), "3");
+    ASSERT_EQ(db::db_begin(c.get()), TRELLIS_DB_OK) << c.message();
+    EXPECT_EQ(c.exec("INSERT INTO p (id) VALUES (4)"), TRELLIS_DB_DONE) << c.message();
+    EXPECT_EQ(db::db_commit(c.get()), TRELLIS_DB_OK) << c.message();
+}
+
 TYPED_TEST(DbTest, FailedStatementsAreNotCached) {
     auto one = this->another(1);
     Call c(one.get());
