@@ -327,6 +327,15 @@ TYPED_TEST(DbTest, SyntaxErrorsAndMisuse) {
 
     EXPECT_EQ(db::db_prepare(c.get(), s("   "), &stmt), TRELLIS_DB_MISUSE);
 
+    // One statement per db_prepare: more is refused, not silently dropped.
+    EXPECT_EQ(db::db_prepare(c.get(), s("SELECT 1; SELECT 2"), &stmt), TRELLIS_DB_ERROR);
+    EXPECT_EQ(stmt, nullptr);
+    EXPECT_NE(c.message().find("SELECT 2"), std::string::npos) << c.message();
+    ASSERT_EQ(db::db_prepare(c.get(), s("SELECT 1 AS one; -- done\n ; /* trailing */  "), &stmt), TRELLIS_DB_OK)
+        << c.message();
+    EXPECT_EQ(db::db_step(stmt), TRELLIS_DB_ROW) << c.message();
+    db::db_finalize(stmt);
+
     ASSERT_EQ(db::db_prepare(c.get(), s("SELECT :a AS a"), &stmt), TRELLIS_DB_OK) << c.message();
     EXPECT_EQ(db::db_bind_int(stmt, s("b"), 1), TRELLIS_DB_MISUSE);
     EXPECT_NE(c.message().find(":b"), std::string::npos) << c.message();
