@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <soci/soci.h>
@@ -371,30 +372,24 @@ struct Database::Impl {
     }
 };
 
-struct Database::Lease::State {
-    Database::Impl* impl;
-    std::size_t index;
-    bool discard = false;
-};
-
-Database::Lease::Lease(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
-Database::Lease::Lease(Lease&&) noexcept = default;
+Database::Lease::Lease(Lease&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)), slot_(other.slot_), discard_(other.discard_) {}
 Database::Lease& Database::Lease::operator=(Lease&& other) noexcept {
     if (this != &other) {
-        if (state_) state_->impl->release(state_->index, state_->discard);
-        state_ = std::move(other.state_);
+        if (pool_) pool_->release(slot_, discard_);
+        pool_ = std::exchange(other.pool_, nullptr);
+        slot_ = other.slot_;
+        discard_ = other.discard_;
     }
     return *this;
 }
 Database::Lease::~Lease() {
-    if (state_) state_->impl->release(state_->index, state_->discard);
+    if (pool_) pool_->release(slot_, discard_);
 }
-soci::session& Database::Lease::session() const noexcept { return *state_->impl->slots[state_->index].session; }
-void Database::Lease::discard() noexcept {
-    if (state_) state_->discard = true;
-}
-bool Database::Lease::discarded() const noexcept { return state_ && state_->discard; }
-std::unique_ptr<SessionCache>& Database::Lease::cache() const noexcept { return state_->impl->slots[state_->index].cache; }
+soci::session& Database::Lease::session() const noexcept { return *pool_->slots[slot_].session; }
+void Database::Lease::discard() noexcept { discard_ = true; }
+bool Database::Lease::discarded() const noexcept { return pool_ && discard_; }
+std::unique_ptr<SessionCache>& Database::Lease::cache() const noexcept { return pool_->slots[slot_].cache; }
 
 SessionCache::~SessionCache() = default;
 
@@ -454,7 +449,7 @@ Database::Lease Database::acquire() {
         impl_->release(index, true);
         throw;
     }
-    return Lease(std::make_unique<Lease::State>(Lease::State{impl_.get(), index}));
+    return Lease(impl_.get(), index);
 }
 
 }  // namespace trellis::db

@@ -65,6 +65,10 @@ public:
     Backend backend() const noexcept;
     const Url& url() const noexcept;
 
+private:
+    struct Impl;  // the pool (database.cpp)
+
+public:
     // One session, exclusively, until the Lease is destroyed. Connects (or
     // reconnects a broken session) as needed. Throws Unavailable when no
     // connection can be made or no session frees up within `wait`.
@@ -84,9 +88,10 @@ public:
 
     private:
         friend class Database;
-        struct State;
-        explicit Lease(std::unique_ptr<State> state) noexcept;
-        std::unique_ptr<State> state_;
+        Lease(Impl* pool, std::size_t slot) noexcept : pool_(pool), slot_(slot) {}
+        Impl* pool_;  // null once moved from
+        std::size_t slot_;
+        bool discard_ = false;
     };
     Lease acquire();
 
@@ -96,7 +101,6 @@ public:
     static constexpr std::chrono::milliseconds kSettleInterval{250};
 
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

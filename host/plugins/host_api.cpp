@@ -23,7 +23,7 @@ trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
 
 // Hands out a view of `value` that lives as long as the call.
 trellis_str keep(trellis_call* call, std::string value) {
-    return str(call->scratch.emplace_back(std::move(value)));
+    return str(call->scratch.emplace_front(std::move(value)));
 }
 
 // RFC 9110 token characters: what a header name may contain.

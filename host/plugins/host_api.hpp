@@ -2,7 +2,7 @@
 // table handed to every plugin.
 #pragma once
 
-#include <deque>
+#include <forward_list>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -61,8 +61,9 @@ struct trellis_call {
     int error_status = 0;    // while an error handler runs: the status it answers
     std::string error_detail;
 
-    // Owns strings the host decoded or copied for views it handed out.
-    std::deque<std::string> scratch;
+    // Owns strings the host decoded or copied for views it handed out
+    // (elements never move; unlike a deque, an empty list allocates nothing).
+    std::forward_list<std::string> scratch;
 
     // The database, and what this request did with it (created on first use).
     struct CallDbDeleter {
