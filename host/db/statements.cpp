@@ -36,6 +36,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include "db/migrations.hpp"
 #include "plugins/host_api.hpp"
 
 namespace trellis::db::detail {
@@ -180,25 +181,6 @@ std::vector<std::string> parameter_names(std::string_view sql) {
     return names;
 }
 
-// Whether `sql` holds nothing to run: blanks, ';' and comments.
-bool only_separators(std::string_view sql) {
-    for (std::size_t i = 0; i < sql.size();) {
-        const char c = sql[i];
-        if (std::isspace(static_cast<unsigned char>(c)) || c == ';') {
-            ++i;
-        } else if (sql.substr(i, 2) == "--") {
-            const auto end = sql.find('\n', i);
-            i = end == std::string_view::npos ? sql.size() : end + 1;
-        } else if (sql.substr(i, 2) == "/*") {
-            const auto end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? sql.size() : end + 2;
-        } else {
-            return false;
-        }
-    }
-    return true;
-}
-
 CallDb* call_db(trellis_call* call) {
     if (!call->db) {
         if (!call->database) return nullptr;
@@ -313,7 +295,7 @@ std::unique_ptr<Prepared> prepare_on(soci::session& session, Backend backend, st
         // SQLite would run the first statement and ignore the rest; PostgreSQL
         // refuses several commands in a prepared statement. Refuse on both.
         const std::string_view rest(tail, static_cast<std::size_t>(prepared->sql.data() + prepared->sql.size() - tail));
-        if (!only_separators(rest))
+        if (!split_statements(rest).empty())
             throw std::invalid_argument("db_prepare takes one SQL statement; more follows: \"" + std::string(rest) + "\"");
         for (Param& param : prepared->params)
             param.sqlite_index = sqlite_api::sqlite3_bind_parameter_index(prepared->native, (":" + param.name).c_str());
