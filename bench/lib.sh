@@ -142,9 +142,76 @@ p99_ms() {
 rps() { awk '$1 == "Requests/sec:" { printf "%.0f", $2 }' "$1"; }
 requests() { awk '$2 == "requests" && $3 == "in" { print $1 }' "$1"; }
 
-# cpu_ticks PID: user + system CPU time the process has used, in clock ticks
-# (fields 14 and 15 of /proc/PID/stat, counted after the ")" of the name).
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# cpu_ticks PID: user + system CPU time the process and its children (a
+# pre-forking server's workers) have used, in clock ticks (fields 14 and 15
+# of /proc/PID/stat, counted after the ")" of the name).
+cpu_ticks() {
+    local total=0 p
+    for p in "$1" $(pgrep -P "$1" || true); do
+        total=$((total + $(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+    echo "$total"
+}
+
+# seed_notes PORT MOUNT COUNT: creates COUNT notes through trellis' notes
+# resource (POST MOUNT, one keep-alive connection). The values vary (nulls,
+# booleans, quotes, backslashes, control characters, non-ASCII) so that
+# comparing answers checks a peer's JSON, not just its shape. On a fresh
+# database the ids are 1..COUNT; this checks that.
+seed_notes() {
+    local port=$1 mount=$2 count=$3
+    echo "+ POST $count notes to http://127.0.0.1:$port$mount"
+    python3 - "$port" "$mount" "$count" <<'PY' || die "creating the notes through the API failed"
+import http.client, json, sys
+port, mount, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+tags = ["work", "home", "ideas", "todo", "reading"]
+for i in range(1, count + 1):
+    note = {"title": f"Note {i}: \"quoted\" \\ caf\u00e9 \u2603", "pinned": i % 7 == 0}
+    if i % 9 != 0:
+        note["body"] = f"Line one of note {i}.\nLine two\twith a tab and \u00fcml\u00e4uts. " + "lorem ipsum " * (i % 20)
+    if i % 5 != 0:
+        note["tag"] = tags[i % len(tags)]
+    if i % 10 != 0:
+        note["created"] = f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T12:{i % 60:02d}:00Z"
+    conn.request("POST", mount, json.dumps(note), {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 201:
+        sys.exit(f"POST {mount} #{i}: {resp.status} {body[:300]!r}")
+    got = json.loads(body)
+    if got.get("id") != i:
+        sys.exit(f"POST {mount} #{i}: expected id {i} on a fresh database, got {got.get('id')!r}")
+PY
+}
+
+# same_notes NAME_A PORT_A NAME_B PORT_B MOUNT COUNT: both servers answer
+# GET MOUNT/{id} alike for a sample of ids (covering every null/boolean
+# combination seed_notes made, and both ends of the range): 2xx,
+# Content-Type application/json, keep-alive, equal JSON values (key order
+# may differ); and 404 for COUNT + 1.
+same_notes() {
+    local name_a=$1 port_a=$2 name_b=$3 port_b=$4 mount=$5 count=$6 id ids missing name_port status
+    ids=$(printf '%s\n' 1 2 5 7 9 10 45 63 90 315 630 $((count / 2)) $((count - 1)) "$count" \
+        | awk -v n="$count" '$1 >= 1 && $1 <= n' | sort -nu)
+    for id in $ids; do
+        fetch "$name_a" "http://127.0.0.1:$port_a$mount/$id" "$work/a-$id.json" >/dev/null
+        fetch "$name_b" "http://127.0.0.1:$port_b$mount/$id" "$work/b-$id.json" >/dev/null
+        python3 - "$work/a-$id.json" "$work/b-$id.json" "$id" <<'PY' || die "$name_a and $name_b answer different notes for id $id"
+import json, sys
+a, b = (json.load(open(f, encoding="utf-8")) for f in sys.argv[1:3])
+if a != b or a.get("id") != int(sys.argv[3]) or sorted(a) != ["body", "created", "id", "pinned", "tag", "title"]:
+    sys.exit(f"first:  {json.dumps(a)}\nsecond: {json.dumps(b)}")
+PY
+    done
+    missing=$((count + 1))
+    for name_port in "$name_a:$port_a" "$name_b:$port_b"; do
+        status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${name_port##*:}$mount/$missing")
+        [[ $status == 404 ]] || die "${name_port%%:*}: GET $mount/$missing answered $status, expected 404"
+    done
+    echo "same JSON from $name_a and $name_b for ids:" $ids "(and 404 for $missing)"
+    echo "  e.g. $(cat "$work/a-1.json")"
+}
 
 # measure PEER_PID PEER_URL TRELLIS_PID TRELLIS_URL [WRK_ARGS...]: warms
 # each server up (the peer first), then runs the load alternately (peer,
