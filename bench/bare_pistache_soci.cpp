@@ -6,16 +6,19 @@
 //   {"id":1,"title":"...","body":"...","tag":"..."|null,"pinned":true|false,"created":"..."|null}
 //   404 when no note has that id (or the id is not an integer).
 //
-// Usage: bare_pistache_soci PORT THREADS DB_FILE
+// Usage: bare_pistache_soci PORT THREADS DATABASE
 //   listens on 127.0.0.1 (PORT 0 = any free port; the bound port is printed
-//   as "listening on 127.0.0.1:<port>"); DB_FILE is the SQLite file trellis
-//   created (table `note` of plugins/notes/notes.plugin.yaml).
+//   as "listening on 127.0.0.1:<port>"); DATABASE is the SQLite file trellis
+//   created (table `note` of plugins/notes/notes.plugin.yaml), or a libpq
+//   connection string ("host=... port=... dbname=... user=...") of the
+//   PostgreSQL database it created the table in.
 //
 // Database access: one soci::session per Pistache worker thread (sessions are
 // not thread-safe; a worker serves one request at a time, so it needs no pool
-// and no lock), opened on first use with the pragmas trellis' host uses
-// (busy_timeout, WAL, synchronous=NORMAL, foreign_keys=ON), and one statement
-// prepared once per session and re-executed with a new id for every request.
+// and no lock), opened on first use (SQLite: with the pragmas trellis' host
+// uses: busy_timeout, WAL, synchronous=NORMAL, foreign_keys=ON), and one
+// statement prepared once per session and re-executed with a new id for
+// every request.
 //
 // Keep-alive: as in peer.hpp, every response to an HTTP/1.1 request
 // carries "Connection: keep-alive" unless the client asked for "close"
@@ -25,6 +28,7 @@
 #include <pistache/http.h>
 #include <pistache/router.h>
 
+#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -44,7 +48,7 @@ namespace {
 
 using namespace Pistache;
 
-std::string g_db_file;  // set once in main() before serving starts
+std::string g_database;  // set once in main() before serving starts
 
 void append_nullable_string(std::string& out, const std::string& value, soci::indicator ind) {
     if (ind == soci::i_null)
@@ -65,14 +69,20 @@ struct Reader {
                     pinned_ind = soci::i_ok, created_ind = soci::i_ok;
     soci::statement select;
 
-    explicit Reader(const std::string& file) : session(*soci::factory_sqlite3(), file), select(session) {
-        // The same connection set-up as trellis' host (host/db/database.cpp).
-        session << "PRAGMA busy_timeout=5000";
-        std::string mode;
-        session << "PRAGMA journal_mode=WAL", soci::into(mode);
-        if (mode != "wal") throw std::runtime_error("cannot switch " + file + " to WAL (journal_mode " + mode + ")");
-        session << "PRAGMA synchronous=NORMAL";
-        session << "PRAGMA foreign_keys=ON";
+    static bool is_postgresql(const std::string& database) { return database.find("dbname=") != std::string::npos; }
+
+    explicit Reader(const std::string& database)
+        : session(is_postgresql(database) ? *soci::factory_postgresql() : *soci::factory_sqlite3(), database),
+          select(session) {
+        if (!is_postgresql(database)) {
+            // The same connection set-up as trellis' host (host/db/database.cpp).
+            session << "PRAGMA busy_timeout=5000";
+            std::string mode;
+            session << "PRAGMA journal_mode=WAL", soci::into(mode);
+            if (mode != "wal") throw std::runtime_error("cannot switch " + database + " to WAL (journal_mode " + mode + ")");
+            session << "PRAGMA synchronous=NORMAL";
+            session << "PRAGMA foreign_keys=ON";
+        }
 
         select = (session.prepare << "SELECT id, title, body, tag, pinned, created FROM note WHERE id = :id",
                   soci::into(id), soci::into(title, title_ind), soci::into(body, body_ind),
@@ -104,7 +114,7 @@ struct Reader {
 
 Reader& thread_reader() {
     thread_local std::unique_ptr<Reader> reader;
-    if (!reader) reader = std::make_unique<Reader>(g_db_file);
+    if (!reader) reader = std::make_unique<Reader>(g_database);
     return *reader;
 }
 
@@ -135,18 +145,18 @@ void get_note(const Rest::Request& request, Http::ResponseWriter response) {
 
 int main(int argc, char** argv) {
     if (argc != 4) {
-        std::fprintf(stderr, "usage: %s PORT THREADS DB_FILE\n", argv[0]);
+        std::fprintf(stderr, "usage: %s PORT THREADS DATABASE (an SQLite file or a libpq 'host=... dbname=...' string)\n", argv[0]);
         return 2;
     }
     const int port = peer::parse_int("bare_pistache_soci", argv[1], "port", 0, 65535);
     const int threads = peer::parse_int("bare_pistache_soci", argv[2], "threads", 1, 256);
-    g_db_file = argv[3];
+    g_database = argv[3];
 
     try {
         // Fail at start-up, not on the first request, if the file or the
         // table is missing (this reader is the main thread's, then unused).
         {
-            Reader probe(g_db_file);
+            Reader probe(g_database);
             std::string ignored;
             probe.read(0, ignored);
         }

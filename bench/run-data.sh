@@ -2,7 +2,9 @@
 # Data benchmark: a point read by id through trellis' `notes` resource
 # (GET /api/notes/{id}, no handler code: the host's REST resource over SOCI)
 # against a hand-written bare Pistache 0.0.5 + SOCI server
-# (bench/bare_pistache_soci.cpp) reading the same SQLite file.
+# (bench/bare_pistache_soci.cpp) reading the same SQLite file, or with
+# DATABASE=postgresql the same PostgreSQL 15 database (a throwaway server on
+# 127.0.0.1 started by scripts/pg-test-server.sh and stopped on exit).
 #
 #   bench/run-data.sh [BUILD_DIR]        BUILD_DIR defaults to build/dev
 #
@@ -20,7 +22,7 @@
 #
 # Environment knobs (defaults are what README.md reports):
 #   THREADS=2 ROUNDS=2 DURATION=10s WARMUP=2s CONNECTIONS=32 WRK_THREADS=1
-#   NOTES=1000
+#   NOTES=1000 DATABASE=sqlite (or postgresql)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init "$@"
@@ -39,13 +41,35 @@ plugin_dir=$build_dir/plugins
 [[ -x $peer_bin ]] || die "$peer_bin was not built"
 [[ -x $trellis_bin ]] || die "$trellis_bin was not built"
 
+# ---------------------------------------------------------------- database
+database=${DATABASE:-sqlite}
+case $database in
+    sqlite)
+        db_url=sqlite://$work/notes.db
+        peer_db=$work/notes.db
+        db_label="SQLite file with $notes notes, WAL, synchronous=NORMAL"
+        ;;
+    postgresql)
+        # Its own directory: the server runs as the postgres user, which
+        # cannot enter $work.
+        pg_dir=$(mktemp -d /tmp/trellis-bench-pg.XXXXXX)
+        chmod 755 "$pg_dir"
+        trap '"$repo/scripts/pg-test-server.sh" stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; bench_cleanup' EXIT
+        "$repo/scripts/pg-test-server.sh" start "$pg_dir" >/dev/null || die "cannot start PostgreSQL"
+        db_url=$("$repo/scripts/pg-test-server.sh" url "$pg_dir")  # postgresql://user@host:port/dbname
+        [[ $db_url =~ ^postgresql://([^@]+)@([^:]+):([0-9]+)/(.+)$ ]] || die "unexpected PostgreSQL URL '$db_url'"
+        peer_db="host=${BASH_REMATCH[2]} port=${BASH_REMATCH[3]} dbname=${BASH_REMATCH[4]} user=${BASH_REMATCH[1]}"
+        db_label="PostgreSQL $(psql --version | awk '{print $3}') on 127.0.0.1 (fsync off), $notes notes"
+        ;;
+    *) die "DATABASE must be sqlite or postgresql, not '$database'" ;;
+esac
+
 # ---------------------------------------------------------------- trellis + data
-db_file=$work/notes.db
 trellis_port=$(free_port)
 cat >"$work/trellis.yaml" <<YAML
 server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads}
 logging: {level: warn, access: false}
-database: {url: "sqlite://$db_file"}
+database: {url: "$db_url"}
 plugins:
   notes: {mount: $mount}
 YAML
@@ -60,7 +84,7 @@ seed_notes "$trellis_port" "$mount" "$notes"
 
 # ---------------------------------------------------------------- peer
 peer_port=$(free_port)
-peer_cmd=("$peer_bin" "$peer_port" "$threads" "$db_file")
+peer_cmd=("$peer_bin" "$peer_port" "$threads" "$peer_db")
 start_server "$peer_name" "${peer_cmd[@]}"
 peer_pid=${pids[-1]}
 wait_ready "$peer_name" "$peer_pid" "$peer_port" "$mount/1"
@@ -78,5 +102,5 @@ echo "  ${peer_cmd[*]}"
 echo "  ${trellis_cmd[*]}"
 echo "  NOTES=$notes NOTES_PATH=$mount/ wrk -t$wrk_threads -c$connections -d$duration --latency -s $lua_script http://127.0.0.1:<port>"
 echo "Build: $build_dir ($build_type); $threads server threads each; $(nproc) cores shared with wrk;"
-echo "SQLite file with $notes notes, WAL, synchronous=NORMAL; trellis access log off."
+echo "$db_label; trellis access log off."
 report "bare Pistache + SOCI" "trellis + notes resource"
