@@ -213,7 +213,9 @@ struct trellis_host_api {
     /* Prepares `sql` on the call's session. Sets *out and returns
      * TRELLIS_DB_OK, or returns an error code (see db_error) and sets *out to
      * NULL. Statements belong to the call: the host finalizes any the plugin
-     * did not when the request ends. */
+     * did not when the request ends.
+     * One statement per call: SQL that goes on after its ';' is refused
+     * (TRELLIS_DB_ERROR) on every backend. */
     int (*db_prepare)(trellis_call* call, trellis_str sql, trellis_stmt** out);
     /* Binds a value to the parameter :name (name given without the colon).
      * Bind before the first db_step. */
