@@ -88,6 +88,19 @@ start_server() {
     pids+=($!)
 }
 
+# start_trellis READY_PATH: starts the build's trellis with $work/trellis.yaml
+# (written by the caller, listening on $trellis_port) and the build's plugins,
+# shows the config, waits until GET READY_PATH answers; sets trellis_cmd and
+# trellis_pid.
+start_trellis() {
+    trellis_cmd=("$build_dir/host/trellis" serve --config "$work/trellis.yaml" --plugin-path "$build_dir/plugins")
+    echo "    # config:"
+    sed 's/^/      /' "$work/trellis.yaml"
+    start_server trellis "${trellis_cmd[@]}"
+    trellis_pid=${pids[-1]}
+    wait_ready trellis "$trellis_pid" "$trellis_port" "$1"
+}
+
 # wait_ready NAME PID PORT PATH: until GET PATH answers 2xx (10 s at most).
 wait_ready() {
     local name=$1 pid=$2 port=$3 path=$4 _

@@ -37,7 +37,6 @@ lua_script=$repo/bench/random_note.lua
 build_targets trellis notes bare_pistache_soci
 peer_bin=$build_dir/bench/bare_pistache_soci
 trellis_bin=$build_dir/host/trellis
-plugin_dir=$build_dir/plugins
 [[ -x $peer_bin ]] || die "$peer_bin was not built"
 [[ -x $trellis_bin ]] || die "$trellis_bin was not built"
 
@@ -73,12 +72,7 @@ database: {url: "$db_url"}
 plugins:
   notes: {mount: $mount}
 YAML
-trellis_cmd=("$trellis_bin" serve --config "$work/trellis.yaml" --plugin-path "$plugin_dir")
-echo "    # config:"
-sed 's/^/      /' "$work/trellis.yaml"
-start_server trellis "${trellis_cmd[@]}"
-trellis_pid=${pids[-1]}
-wait_ready trellis "$trellis_pid" "$trellis_port" "$mount"
+start_trellis "$mount"
 
 seed_notes "$trellis_port" "$mount" "$notes"
 

@@ -29,7 +29,6 @@ flask_version=$($gunicorn_python -c 'import importlib.metadata as m; print(m.ver
 
 build_targets trellis hello notes
 trellis_bin=$build_dir/host/trellis
-plugin_dir=$build_dir/plugins
 [[ -x $trellis_bin ]] || die "$trellis_bin was not built"
 
 db_file=$work/notes.db
@@ -42,10 +41,7 @@ plugins:
   hello: {mount: /}
   notes: {mount: $mount}
 YAML
-trellis_cmd=("$trellis_bin" serve --config "$work/trellis.yaml" --plugin-path "$plugin_dir")
-start_server trellis "${trellis_cmd[@]}"
-trellis_pid=${pids[-1]}
-wait_ready trellis "$trellis_pid" "$trellis_port" "$mount"
+start_trellis "$mount"
 seed_notes "$trellis_port" "$mount" "$notes"
 
 flask_port=$(free_port)

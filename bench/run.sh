@@ -30,7 +30,6 @@ expected_body='{"message":"Hello, bench!"}'
 build_targets trellis hello bare_pistache
 bare_bin=$build_dir/bench/bare_pistache
 trellis_bin=$build_dir/host/trellis
-plugin_dir=$build_dir/plugins
 [[ -x $bare_bin ]] || die "$bare_bin was not built"
 [[ -x $trellis_bin ]] || die "$trellis_bin was not built"
 
@@ -48,12 +47,7 @@ logging: {level: warn, access: $access_log}
 plugins:
   hello: {mount: /}
 YAML
-trellis_cmd=("$trellis_bin" serve --config "$work/trellis.yaml" --plugin-path "$plugin_dir")
-echo "    # config:"
-sed 's/^/      /' "$work/trellis.yaml"
-start_server trellis "${trellis_cmd[@]}"
-trellis_pid=${pids[-1]}
-wait_ready trellis "$trellis_pid" "$trellis_port" "$url_path"
+start_trellis "$url_path"
 
 # check_same_answer NAME PORT: the body and headers the servers must share.
 check_same_answer() {
