@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   # libraries
   libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev libpq-dev
-  libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev
+  libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
   # tests: GoogleTest, and clang + libc++ for the ABI test plugin built without libstdc++
   libgtest-dev libgmock-dev clang libc++-14-dev libc++abi-14-dev postgresql
   # benchmarks and the README's examples

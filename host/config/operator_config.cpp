@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <netinet/in.h>
+#include <thread>
 #include <utility>
 
 namespace trellis::config {
@@ -114,6 +115,7 @@ public:
             walk_map(root, "",
                      {
                          {"server", [&](const MapEntry& e) { parse_server(e, sink); }},
+                         {"admin", [&](const MapEntry& e) { parse_admin(e, sink); }},
                          {"logging", [&](const MapEntry& e) { parse_logging(e, sink); }},
                          {"database", [&](const MapEntry& e) { parse_database(e, sink); }},
                          {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
@@ -121,6 +123,7 @@ public:
                          {"errors", [&](const MapEntry& e) { parse_errors(e, sink); }},
                      },
                      sink);
+            check_service(root, sink);
         }
         keep(sink.diagnostics());
     }
@@ -175,6 +178,7 @@ private:
                          {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
                          {"server", main_only},
+                         {"admin", main_only},
                          {"logging", main_only},
                          {"database", main_only},
                          {"errors", main_only},
@@ -188,7 +192,7 @@ private:
         if (root.IsNull()) return false;  // empty or only comments: all defaults
         if (!root.IsMap()) {
             sink.error(root, "",
-                       "the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
+                       "the top level must be a map of sections (server, admin, logging, database, plugin_path, plugins, errors)");
             return false;
         }
         return true;
@@ -243,9 +247,84 @@ private:
                      {"body_timeout", duration(server.body_timeout)},
                      {"keepalive_timeout", duration(server.keepalive_timeout)},
                      {"shutdown_grace", duration(server.shutdown_grace)},
+                     {"workers",
+                      [&](const MapEntry& e) {
+                          if (const auto v = integer_in(e, sink, 0, 256, "0: one process, no supervisor; unset: one per core")) {
+                              server.workers = static_cast<unsigned>(*v);
+                              workers_node_ = e.where();
+                          }
+                      }},
+                     {"worker_timeout",
+                      [&](const MapEntry& e) {
+                          std::optional<std::chrono::milliseconds> value;
+                          if (e.value.IsScalar()) value = parse_duration(e.value.Scalar());
+                          if (!value || value->count() <= 0)
+                              sink.error(e.where(), e.path,
+                                         "must be a duration greater than 0, such as 30s or 2m "
+                                         "(a request running longer kills its worker)");
+                          else
+                              server.worker_timeout = *value;
+                      }},
+                     {"readiness_path",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text.empty() || text.front() != '/' || text.find_first_of("{}? ") != std::string::npos)
+                              sink.error(e.where(), e.path, "must be a plain path such as /readyz");
+                          else
+                              server.readiness_path = text;
+                      }},
                  },
                  sink);
     }
+
+    // admin: {enabled: true, listen: 127.0.0.1, port: 9901}
+    void parse_admin(const MapEntry& section, DiagnosticSink& sink) {
+        AdminConfig& admin = config_.admin;
+        walk_map(section.value, section.path,
+                 {
+                     {"enabled",
+                      [&](const MapEntry& e) {
+                          if (const auto enabled = bool_of(e.value))
+                              admin.enabled = *enabled;
+                          else
+                              sink.error(e.where(), e.path, "must be true or false");
+                      }},
+                     {"listen",
+                      [&](const MapEntry& e) {
+                          if (!e.value.IsScalar() || !is_listen_address(e.value.Scalar()))
+                              sink.error(e.where(), e.path, "must be an IPv4 or IPv6 address or a host name");
+                          else
+                              admin.listen = e.value.Scalar();
+                      }},
+                     {"port",
+                      [&](const MapEntry& e) {
+                          if (const auto v = integer_in(e, sink, 0, 65535, "0: any free port")) {
+                              admin.port = static_cast<std::uint16_t>(*v);
+                              admin_port_node_ = e.where();
+                          }
+                      }},
+                 },
+                 sink);
+    }
+
+    // Rules that span sections of the main file.
+    void check_service(const YAML::Node& root, DiagnosticSink& sink) {
+        const AdminConfig& admin = config_.admin;
+        const ServerConfig& server = config_.server;
+        if (admin.enabled && admin.port != 0 && admin.port == server.port) {
+            const YAML::Node where = admin_port_node_.IsDefined() ? admin_port_node_ : root;
+            sink.error(where, "admin.port",
+                       "must differ from server.port (" + std::to_string(server.port) +
+                           "): the admin listener is not the serving port");
+        }
+        if (server.workers && *server.workers > 1 && config_.database.url == "sqlite::memory:")
+            sink.error(workers_node_, "server.workers",
+                       "an in-memory SQLite database (sqlite::memory:) belongs to one process: with " +
+                           std::to_string(*server.workers) +
+                           " workers each would see its own; use a database file or workers: 1");
+    }
+
+    YAML::Node admin_port_node_, workers_node_;  // positions for check_service
 
     void parse_logging(const MapEntry& section, DiagnosticSink& sink) {
         walk_map(section.value, section.path,
@@ -510,6 +589,16 @@ OperatorConfig load_operator_config(const fs::path& file) {
     loader.load_main();
     loader.load_drop_ins();
     return loader.finish();
+}
+
+unsigned resolved_workers(const OperatorConfig& config) {
+    if (config.server.workers) return *config.server.workers;
+    if (config.database.url == "sqlite::memory:") return 1;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+unsigned resolved_threads(const ServerConfig& server) {
+    return server.threads ? server.threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::optional<std::size_t> parse_byte_size(std::string_view text) {

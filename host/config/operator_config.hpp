@@ -25,7 +25,20 @@ struct ServerConfig {
     std::chrono::milliseconds header_timeout{10000}; // time to receive the headers
     std::chrono::milliseconds body_timeout{30000};   // time to receive the body
     std::chrono::milliseconds keepalive_timeout{60000};
-    std::chrono::milliseconds shutdown_grace{10000}; // drain time on SIGTERM
+    std::chrono::milliseconds shutdown_grace{10000}; // drain time on SIGTERM and on reload
+    // Worker processes under a supervisor; unset: one per core; 0: one
+    // process and no supervisor (development, tests, serverless).
+    std::optional<unsigned> workers;
+    std::chrono::milliseconds worker_timeout{30000}; // a request running longer kills its worker
+    std::string readiness_path;                      // also answer readiness on the serving port ("" = off)
+};
+
+// Operator `admin`: the supervisor's own listener (/livez, /readyz, /metrics),
+// never the serving port; no plugin route can be mounted on it.
+struct AdminConfig {
+    bool enabled = true;
+    std::string listen = "127.0.0.1";
+    std::uint16_t port = 9901;  // 0: any free port (logged)
 };
 
 struct LoggingConfig {
@@ -74,6 +87,7 @@ struct PluginConfig {
 struct OperatorConfig {
     std::filesystem::path file;                   // the main file
     ServerConfig server;
+    AdminConfig admin;
     LoggingConfig logging;
     DatabaseConfig database;
     std::vector<std::filesystem::path> plugin_path; // relative entries resolved against the file's folder
@@ -88,6 +102,14 @@ OperatorConfig load_operator_config(const std::filesystem::path& file);
 
 // Parses "1MiB", "512KiB", "4096", "10MB" ... into bytes; nullopt if malformed.
 std::optional<std::size_t> parse_byte_size(std::string_view text);
+// How many worker processes `serve` runs: server.workers, else one per core
+// (0: no supervisor). A private in-memory SQLite database cannot be shared
+// by processes, so it means one worker unless the operator asked for more
+// (which check refuses).
+unsigned resolved_workers(const OperatorConfig& config);
+// Server threads per process: server.threads, else one per core.
+unsigned resolved_threads(const ServerConfig& server);
+
 // Parses "30s", "500ms", "2m" into milliseconds; nullopt if malformed.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 

@@ -69,10 +69,12 @@ void Pipeline::route() {
     switch (match.kind) {
         case RouteMatch::Kind::NotFound:
             owner_ = snapshot_.owner_of(call_.path);
+            routed();
             if (!serve_static()) answer_error(404, "no route matches this path");
             break;
         case RouteMatch::Kind::MethodNotAllowed:
             owner_ = snapshot_.owner_of(call_.path);
+            routed();
             answer_error(405, std::string(call_.method) + " is not allowed here; allowed: " + match.allow);
             call_.headers.emplace_back("Allow", std::move(match.allow));
             break;
@@ -83,6 +85,7 @@ void Pipeline::route() {
             call_.resource = route_->resource.get();
             params_ = std::move(match.params);
             call_.params = &params_;
+            routed();
             Step step = run_hooks(*own_hooks(HookKind::BeforeRequest), "before_request hook");
             if (step == Step::Continue)
                 step = run(BoundHandler{route_->plugin, route_->handler, route_->handler_symbol}, "handler");

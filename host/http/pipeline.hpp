@@ -16,9 +16,18 @@
 
 namespace trellis::http {
 
+// Told once a request's route (or, unmatched, its owning mount) is known
+// and before any plugin code of the route runs: a worker records it where
+// its supervisor can read it after a crash.
+struct RoutedObserver {
+    void (*fn)(void* context, const plugins::RouteEntry* route, const plugins::Mount* owner) = nullptr;
+    void* context = nullptr;
+};
+
 class Pipeline {
 public:
-    Pipeline(const plugins::Snapshot& snapshot, trellis_call& call) : snapshot_(snapshot), call_(call) {}
+    Pipeline(const plugins::Snapshot& snapshot, trellis_call& call, RoutedObserver observer = {})
+        : snapshot_(snapshot), call_(call), observer_(observer) {}
 
     // Runs everything up to the finished response, left in the call.
     void respond();
@@ -41,8 +50,13 @@ private:
     void after_hooks();
     const std::vector<plugins::BoundHandler>* own_hooks(plugins::HookKind kind) const noexcept;
 
+    void routed() const {
+        if (observer_.fn) observer_.fn(observer_.context, route_, owner_);
+    }
+
     const plugins::Snapshot& snapshot_;
     trellis_call& call_;
+    RoutedObserver observer_;
     const plugins::RouteEntry* route_ = nullptr;
     const plugins::Mount* owner_ = nullptr;
     int failed_status_ = 0;

@@ -21,10 +21,12 @@
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
+#include "http/listen_socket.hpp"
 #include "http/pipeline.hpp"
 #include "http/problem.hpp"
 #include "http/text.hpp"
 #include "ops/logging.hpp"
+#include "ops/worker_slots.hpp"
 
 namespace trellis::http {
 
@@ -70,16 +72,22 @@ struct Server::State {
     // cache line); only stop() adds them up.
     struct alignas(64) Shard {
         std::atomic<int> count{0};
+        std::atomic<std::uint64_t> started{0};  // requests begun, for the drain's quiet check
     };
     static constexpr std::size_t kShards = 64;
-    std::atomic<int>& in_flight_shard() {
+    Shard& shard() {
         static std::atomic<std::size_t> threads{0};
         thread_local const std::size_t index = threads.fetch_add(1) % kShards;
-        return in_flight[index].count;
+        return in_flight[index];
     }
     int requests_in_flight() const {
         int total = 0;
         for (const auto& shard : in_flight) total += shard.count.load(std::memory_order_acquire);
+        return total;
+    }
+    std::uint64_t requests_started() const {
+        std::uint64_t total = 0;
+        for (const auto& shard : in_flight) total += shard.started.load(std::memory_order_relaxed);
         return total;
     }
 
@@ -87,19 +95,60 @@ struct Server::State {
     std::atomic<std::uint64_t> generation{0};
     std::array<Shard, kShards> in_flight;
     std::atomic<bool> stopping{false};
+    ops::WorkerSlotWriter* slots = nullptr;
 };
 
 namespace {
 
 class InFlight {
 public:
-    explicit InFlight(std::atomic<int>& counter) : counter_(counter) { counter_.fetch_add(1, std::memory_order_relaxed); }
-    ~InFlight() { counter_.fetch_sub(1, std::memory_order_release); }
+    explicit InFlight(Server::State::Shard& shard) : shard_(shard) {
+        shard_.count.fetch_add(1, std::memory_order_relaxed);
+        shard_.started.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~InFlight() { shard_.count.fetch_sub(1, std::memory_order_release); }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
 private:
-    std::atomic<int>& counter_;
+    Server::State::Shard& shard_;
+};
+
+// What a worker's supervisor sees of one request: begun, routed, finished.
+class SlotRecord {
+public:
+    SlotRecord(ops::WorkerSlotWriter* slots, const plugins::Snapshot& snapshot, std::string_view request_id,
+               std::string_view method, std::string_view path)
+        : slot_(slots ? &slots->slot() : nullptr), snapshot_(snapshot), method_(ops::method_index(method)) {
+        if (slot_) ops::WorkerSlotWriter::begin(*slot_, request_id, method, path);
+    }
+    ~SlotRecord() {
+        if (slot_) ops::WorkerSlotWriter::finish(*slot_, method_, status_, ops::monotonic_ns() - started_);
+    }
+    SlotRecord(const SlotRecord&) = delete;
+    SlotRecord& operator=(const SlotRecord&) = delete;
+
+    RoutedObserver observer() {
+        if (!slot_) return {};
+        return {[](void* self, const plugins::RouteEntry* route, const plugins::Mount* owner) {
+                    static_cast<SlotRecord*>(self)->routed(route, owner);
+                },
+                this};
+    }
+    void set_status(int status) noexcept { status_ = status; }
+
+private:
+    void routed(const plugins::RouteEntry* route, const plugins::Mount* owner) const noexcept {
+        const auto route_index = route ? static_cast<std::int32_t>(route - snapshot_.routes.data()) : -1;
+        const auto mount_index = owner ? static_cast<std::int32_t>(owner - snapshot_.mounts.data()) : -1;
+        ops::WorkerSlotWriter::routed(*slot_, route_index, mount_index);
+    }
+
+    ops::ThreadSlot* slot_;
+    const plugins::Snapshot& snapshot_;
+    std::uint32_t method_;
+    int status_ = 500;
+    std::uint64_t started_ = ops::monotonic_ns();
 };
 
 // A response header with a name chosen at run time. Pistache 0.0.5 only
@@ -303,16 +352,47 @@ public:
     }
 
     void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
-        InFlight guard(state_->in_flight_shard());
+        InFlight guard(state_->shard());
         const auto started = Clock::now();
         const plugins::Snapshot& snapshot = state_->current();
 
         const std::string request_id = accept_or_make_request_id(request);
         trellis_call call(request, Http::methodString(request.method()), request.resource(), request_id);
         call.database = snapshot.database.get();
-        Pipeline pipeline(snapshot, call);
-        pipeline.respond();
+        SlotRecord record(state_->slots, snapshot, request_id, call.method, call.path);
+        if (!snapshot.server.readiness_path.empty() && call.path == snapshot.server.readiness_path) {
+            answer_readiness(call);
+        } else {
+            Pipeline pipeline(snapshot, call, record.observer());
+            pipeline.respond();
+            record.set_status(call.status);
+            send(response, request, call, request_id);
+            pipeline.teardown();
+            if (snapshot.logging.access) access_log(snapshot, call, pipeline.owner(), request, started);
+            return;
+        }
+        record.set_status(call.status);
+        send(response, request, call, request_id);
+        if (snapshot.logging.access) access_log(snapshot, call, nullptr, request, started);
+    }
 
+private:
+    // server.readiness_path on the serving port, for balancers that probe
+    // the port they send traffic to: 503 once this process drains.
+    void answer_readiness(trellis_call& call) const {
+        call.content_type = "application/json";
+        if (state_->stopping.load(std::memory_order_relaxed)) {
+            call.status = 503;
+            call.content_type = std::string(kProblemContentType);
+            call.body = problem_json(503, "draining: this process is stopping", call.path);
+        } else {
+            call.status = 200;
+            call.body = R"({"status":"ready"})";
+        }
+    }
+
+    static void send(Http::ResponseWriter& response, const Http::Request& request, trellis_call& call,
+                     const std::string& request_id) {
         Reply reply(response, request.method() == Http::Method::Head);
         for (auto& [name, value] : call.headers) reply.header(std::move(name), std::move(value));
         reply.header("X-Request-Id", request_id);
@@ -320,12 +400,8 @@ public:
             call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
                                                               : std::string_view(call.content_type);
         reply.send(call.status, content_type, call.body);
-
-        pipeline.teardown();
-        if (snapshot.logging.access) access_log(snapshot, call, pipeline, request, started);
     }
 
-private:
     // Pistache 0.0.5 answers an HTTP/1.1 request that has no Connection
     // header with "Connection: close"; HTTP/1.1 means keep-alive unless said
     // otherwise (RFC 9112 9.3). While stopping, connections are closed.
@@ -400,11 +476,10 @@ private:
         return id;
     }
 
-    static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const Pipeline& pipeline,
+    static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const plugins::Mount* owner,
                            const Http::Request& request, Clock::time_point started) {
         const double ms =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
-        const auto* owner = pipeline.owner();
         const std::string_view plugin = owner ? std::string_view(owner->plugin->name()) : std::string_view("-");
         const std::string_view route = call.route.empty() ? std::string_view("-") : call.route;
         const std::string remote = request.address().host();
@@ -426,7 +501,9 @@ private:
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const plugins::Snapshot> snapshot) : state_(std::make_shared<State>()) {
+Server::Server(std::shared_ptr<const plugins::Snapshot> snapshot, ServerOptions options)
+    : state_(std::make_shared<State>()), options_(options) {
+    state_->slots = options.slots;
     state_->publish(std::move(snapshot));
 }
 
@@ -438,7 +515,7 @@ void Server::start() {
     // Main thread: the shared snapshot itself (current() is for workers).
     const auto snapshot = state_->snapshot.load();
     const auto& cfg = snapshot->server;
-    const unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = config::resolved_threads(cfg);
 
     Address address(cfg.listen, Port(cfg.port));
     endpoint_ = std::make_unique<Http::Endpoint>(address);
@@ -452,12 +529,17 @@ void Server::start() {
     endpoint_->init(options);
     endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
     try {
-        endpoint_->serveThreaded();
+        AdoptListenSocket adopt(options_.inherited_listener);
+        endpoint_->serveThreaded();  // binds on this thread
+        listener_fd_ = adopt.listener_fd();
     } catch (const std::exception& e) {
         endpoint_.reset();
         throw std::runtime_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + ": " + e.what());
     }
-    spdlog::info("listening on http://{}:{} with {} threads", cfg.listen, port(), threads);
+    if (options_.inherited_listener >= 0)
+        spdlog::info("serving http://{}:{} with {} threads", cfg.listen, port(), threads);
+    else
+        spdlog::info("listening on http://{}:{} with {} threads", cfg.listen, port(), threads);
 }
 
 std::uint16_t Server::port() const { return endpoint_ ? static_cast<std::uint16_t>(endpoint_->getPort()) : 0; }
@@ -465,10 +547,24 @@ std::uint16_t Server::port() const { return endpoint_ ? static_cast<std::uint16_
 void Server::stop() {
     if (!endpoint_) return;
     state_->stopping.store(true);
+    stop_accepting(listener_fd_);
     const auto grace = state_->snapshot.load()->server.shutdown_grace;
     const auto deadline = Clock::now() + grace;
-    while (state_->requests_in_flight() > 0 && Clock::now() < deadline)
+    // A busy keep-alive connection sends its next request within a round
+    // trip and gets Connection: close with the answer; one that stays quiet
+    // this long is idle and is closed with the rest.
+    constexpr auto kQuiet = std::chrono::milliseconds(150);
+    auto last_started = state_->requests_started();
+    auto quiet_since = Clock::now();
+    while (Clock::now() < deadline) {
+        const auto started = state_->requests_started();
+        if (started != last_started) {
+            last_started = started;
+            quiet_since = Clock::now();
+        }
+        if (state_->requests_in_flight() == 0 && Clock::now() - quiet_since >= kQuiet) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (int left = state_->requests_in_flight(); left > 0)
         spdlog::warn("{} requests still running after the {} ms grace period; closing anyway", left, grace.count());
     endpoint_->shutdown();

@@ -10,12 +10,21 @@
 namespace Pistache::Http {
 class Endpoint;
 }
+namespace trellis::ops {
+class WorkerSlotWriter;
+}
 
 namespace trellis::http {
 
+// How a server is run: alone (defaults), or as a worker of a supervisor.
+struct ServerOptions {
+    int inherited_listener = -1;             // the supervisor's listening socket, adopted instead of binding
+    ops::WorkerSlotWriter* slots = nullptr;  // where a worker counts requests and shows what it runs
+};
+
 class Server {
 public:
-    explicit Server(std::shared_ptr<const plugins::Snapshot> snapshot);
+    explicit Server(std::shared_ptr<const plugins::Snapshot> snapshot, ServerOptions options = {});
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -25,14 +34,19 @@ public:
     void start();
     // The bound port (the real one when the config says 0).
     std::uint16_t port() const;
-    // Stops taking new work, waits up to server.shutdown_grace for requests
-    // in flight to finish, then closes every connection.
+    // Stops accepting connections (the socket stays open for the other
+    // workers), answers each open connection's next request with
+    // Connection: close, waits up to server.shutdown_grace until no request
+    // is in flight and none has started for a moment, then closes every
+    // connection.
     void stop();
 
     struct State;
 
 private:
     std::shared_ptr<State> state_;
+    ServerOptions options_;
+    int listener_fd_ = -1;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 

@@ -4,11 +4,13 @@
 
 namespace trellis::ops {
 
-void init_logging(std::string_view level) {
+void init_logging(std::string_view level, std::string_view process) {
+    spdlog::drop("trellis");
     auto logger = spdlog::stderr_color_mt("trellis");
     // Under systemd the journal adds its own timestamp; the level and the
     // message are what operators grep for.
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    const std::string tag = process.empty() ? std::string() : "[" + std::string(process) + "] ";
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ " + tag + "%v");
     logger->set_level(spdlog::level::from_str(std::string(level)));
     spdlog::set_default_logger(std::move(logger));
 }

@@ -9,8 +9,10 @@
 
 namespace trellis::ops {
 
-// Installs the default logger; `level` is one of trace, debug, info, warn, error, off.
-void init_logging(std::string_view level);
+// Installs the default logger; `level` is one of trace, debug, info, warn,
+// error, off. `process` tags every line ("supervisor", "worker 1.0") when
+// the service runs several processes.
+void init_logging(std::string_view level, std::string_view process = {});
 
 spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept;
 

@@ -1,6 +1,9 @@
 #include "ops/signals.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -32,7 +35,7 @@ int wait_for_stop_signal() {
         int sig = 0;
         if (sigwait(&set, &sig) != 0) continue;
         if (sig == SIGHUP) {
-            spdlog::warn("SIGHUP received: configuration reload is not supported yet; ignoring");
+            spdlog::warn("SIGHUP received: reload needs the supervisor (server.workers > 0); this single process keeps its configuration");
             continue;
         }
         return sig;
@@ -41,6 +44,19 @@ int wait_for_stop_signal() {
 
 void notify_systemd(std::string_view state) {
     sd_notify(0, std::string(state).c_str());
+}
+
+void notify_systemd_reloading() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
+    notify_systemd("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
+}
+
+std::chrono::milliseconds watchdog_interval() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds(std::max<std::uint64_t>(usec / 2000, 1));
 }
 
 }  // namespace trellis::ops

@@ -3,6 +3,7 @@
 // waits for them synchronously in the main thread.
 #pragma once
 
+#include <chrono>
 #include <string_view>
 
 namespace trellis::ops {
@@ -16,5 +17,9 @@ int wait_for_stop_signal();
 
 // Tells systemd our state ("READY=1", "STOPPING=1"); a no-op outside systemd.
 void notify_systemd(std::string_view state);
+// "RELOADING=1" with MONOTONIC_USEC=, as systemd 253+ expects (252 ignores it).
+void notify_systemd_reloading();
+// Half of WATCHDOG_USEC when systemd's watchdog is on for this process, else 0.
+std::chrono::milliseconds watchdog_interval();
 
 }  // namespace trellis::ops

@@ -104,7 +104,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
     snapshot->logging = config.logging;
     try {
         const auto& dbc = config.database;
-        const unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+        const unsigned threads = config::resolved_threads(config.server);
         snapshot->database = std::make_shared<db::Database>(db::parse_url(dbc.url, dbc.base_dir),
                                                             dbc.pool ? dbc.pool : threads + 1, dbc.busy_timeout);
     } catch (const std::invalid_argument& e) {

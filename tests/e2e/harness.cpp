@@ -94,6 +94,10 @@ std::string config_yaml(int port, std::string_view plugins_block, const HostOpti
     y += "logging:\n";
     y += "  level: debug\n";
     y += options.logging_extra;
+    if (options.admin_port == 0)
+        y += "admin:\n  enabled: false\n";
+    else
+        y += "admin:\n  listen: 127.0.0.1\n  port: " + std::to_string(options.admin_port > 0 ? options.admin_port : free_port()) + "\n";
     y += options.top_level_extra;
     y += "plugins:\n";
     y += plugins_block;
@@ -222,9 +226,10 @@ RunResult run_with_config(const std::string& command, std::string_view plugins_b
 
 std::unique_ptr<Host> Host::launch(std::string_view plugins_block, const HostOptions& options) {
     std::unique_ptr<Host> h(new Host(options));
+    if (h->options_.admin_port < 0) h->options_.admin_port = free_port();
     h->dir_ = std::make_unique<TempDir>();
     h->port_ = free_port();
-    const fs::path config = h->dir_->write("trellis.yaml", config_yaml(h->port_, plugins_block, options));
+    const fs::path config = h->dir_->write("trellis.yaml", config_yaml(h->port_, plugins_block, h->options_));
     std::vector<std::string> argv{trellis_binary().string(), "serve", "--config", config.string()};
     argv.insert(argv.end(), options.plugin_args.begin(), options.plugin_args.end());
     h->process_ = std::make_unique<Process>(argv, h->dir_->path() / "stdout", h->dir_->path() / "stderr");
@@ -266,6 +271,14 @@ bool Host::wait_for_log(std::string_view text, std::chrono::milliseconds timeout
         if (std::chrono::steady_clock::now() >= deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+}
+
+void Host::rewrite_config(std::string_view plugins_block, const HostOptions& options) const {
+    HostOptions same_ports = options;
+    same_ports.admin_port = options_.admin_port;
+    // Written beside and renamed: the supervisor never reads half a file.
+    dir_->write("trellis.yaml.new", config_yaml(port_, plugins_block, same_ports));
+    fs::rename(dir_->path() / "trellis.yaml.new", config_path());
 }
 
 ExitStatus Host::stop(int sig) {

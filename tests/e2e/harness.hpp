@@ -54,6 +54,9 @@ struct HostOptions {
     std::string server_extra{};     // more `server:` lines, e.g. "  max_request_bytes: 8KiB\n"
     std::string logging_extra{};    // more `logging:` lines, e.g. "  format: json\n"
     std::string top_level_extra{};  // whole top-level sections, e.g. "errors:\n  500: {text: x}\n"
+    // The supervisor's admin listener (`admin.port`): -1 picks a free port
+    // (parallel tests must not share the default 9901); 0 turns it off.
+    int admin_port = -1;
     std::vector<std::string> plugin_args = default_plugin_args();  // for serve/check/migrate
     // How long Host::start waits for the port and Host::stop for the exit.
     std::chrono::milliseconds listen_timeout = std::chrono::seconds(10);
@@ -132,6 +135,7 @@ public:
     static std::unique_ptr<Host> start(std::string_view plugins_block, const HostOptions& options = {});
 
     int port() const noexcept { return port_; }
+    int admin_port() const noexcept { return options_.admin_port; }
     const TempDir& dir() const noexcept { return *dir_; }
     fs::path config_path() const { return dir_->path() / "trellis.yaml"; }
     std::string err() const { return read_file(dir_->path() / "stderr"); }
@@ -140,6 +144,10 @@ public:
 
     // Polls stderr until it contains `text` (logs may lag the response).
     bool wait_for_log(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds(3)) const;
+
+    // Rewrites trellis.yaml (same ports) with another plugins block and
+    // options, for a reload.
+    void rewrite_config(std::string_view plugins_block, const HostOptions& options) const;
 
     // Sends `sig` and waits up to options.stop_timeout for the exit (SIGKILL
     // after that, reported as "killed by SIGKILL").

@@ -163,9 +163,9 @@ TEST(OperatorConfig, SyntaxError) {
 
 TEST(OperatorConfig, TopLevelMustBeAMap) {
     EXPECT_EQ(only_error("- server\n- plugins\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
+              "F:1:1: the top level must be a map of sections (server, admin, logging, database, plugin_path, plugins, errors)");
     EXPECT_EQ(only_error("just text\n"),
-              "F:1:1: the top level must be a map of sections (server, logging, database, plugin_path, plugins, errors)");
+              "F:1:1: the top level must be a map of sections (server, admin, logging, database, plugin_path, plugins, errors)");
 }
 
 TEST(OperatorConfig, UnknownKeysSuggestTheIntendedOne) {
