@@ -666,3 +666,59 @@ TEST(ParseDuration, Malformed) {
     EXPECT_EQ(parse_duration("9223372036854775807s"), std::nullopt);
     EXPECT_EQ(parse_duration("9223372036854775807ms"), std::chrono::milliseconds(9223372036854775807));
 }
+
+// ---- the service keys: server.workers, worker_timeout, readiness_path, admin ----
+
+TEST(OperatorConfig, ServiceKeysAndTheirDefaults) {
+    ConfigDir dir;
+    const auto defaults = load_operator_config(dir.main(""));
+    EXPECT_FALSE(defaults.server.workers.has_value());
+    EXPECT_EQ(defaults.server.worker_timeout, std::chrono::seconds(30));
+    EXPECT_TRUE(defaults.server.readiness_path.empty());
+    EXPECT_TRUE(defaults.admin.enabled);
+    EXPECT_EQ(defaults.admin.listen, "127.0.0.1");
+    EXPECT_EQ(defaults.admin.port, 9901);
+    EXPECT_GE(resolved_workers(defaults), 1u);
+
+    const auto set = load_operator_config(
+        dir.main("server:\n  workers: 3\n  worker_timeout: 2m\n  readiness_path: /ready\n"
+                 "admin:\n  listen: ::1\n  port: 0\n"));
+    EXPECT_EQ(set.server.workers, 3u);
+    EXPECT_EQ(resolved_workers(set), 3u);
+    EXPECT_EQ(set.server.worker_timeout, std::chrono::minutes(2));
+    EXPECT_EQ(set.server.readiness_path, "/ready");
+    EXPECT_EQ(set.admin.listen, "::1");
+    EXPECT_EQ(set.admin.port, 0);
+
+    EXPECT_EQ(resolved_workers(load_operator_config(dir.main("server:\n  workers: 0\n"))), 0u);
+    // A private in-memory database cannot be shared between processes.
+    EXPECT_EQ(resolved_workers(load_operator_config(dir.main("database:\n  url: \"sqlite::memory:\"\n"))), 1u);
+}
+
+TEST(OperatorConfig, ServiceKeysRefuseBadValuesWithPositions) {
+    EXPECT_EQ(only_error("server:\n  workers: -1\n"),
+              "F:2:12: server.workers: must be an integer from 0 to 256 (0: one process, no supervisor; unset: one "
+              "per core)");
+    EXPECT_EQ(only_error("server:\n  worker_timeout: 0s\n"),
+              "F:2:19: server.worker_timeout: must be a duration greater than 0, such as 30s or 2m (a request "
+              "running longer kills its worker)");
+    EXPECT_EQ(only_error("server:\n  port: 8080\nadmin:\n  port: 8080\n"),
+              "F:4:9: admin.port: must differ from server.port (8080): the admin listener is not the serving port");
+    EXPECT_EQ(only_error("admin:\n  enabled: maybe\n"), "F:2:12: admin.enabled: must be true or false");
+    EXPECT_EQ(only_error("server:\n  readiness_path: ready\n"),
+              "F:2:19: server.readiness_path: must be a plain path such as /readyz");
+    EXPECT_EQ(only_error("server:\n  workers: 2\ndatabase:\n  url: \"sqlite::memory:\"\n"),
+              "F:2:12: server.workers: an in-memory SQLite database (sqlite::memory:) belongs to one process: with 2 "
+              "workers each would see its own; use a database file or workers: 1");
+    // The admin listener off: its port may be anything.
+    ConfigDir dir;
+    EXPECT_NO_THROW(load_operator_config(dir.main("server:\n  port: 8080\nadmin:\n  enabled: false\n  port: 8080\n")));
+}
+
+TEST(OperatorConfig, AdminBelongsInTheMainFile) {
+    ConfigDir dir;
+    dir.write("conf.d/admin.yaml", "admin:\n  port: 9999\n");
+    const auto errors = errors_of(dir.main(""));
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("admin: belongs in the main configuration file"), std::string::npos) << errors[0];
+}
