@@ -66,7 +66,7 @@ esac
 # ---------------------------------------------------------------- trellis + data
 trellis_port=$(free_port)
 cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads}
+server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads, workers: 0}   # one process, like the peer
 logging: {level: warn, access: false}
 database: {url: "$db_url"}
 plugins:

@@ -34,7 +34,7 @@ trellis_bin=$build_dir/host/trellis
 db_file=$work/notes.db
 trellis_port=$(free_port)
 cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads}
+server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads, workers: 0}   # one process (bench/run-workers.sh measures the supervisor)
 logging: {level: warn, access: false}
 database: {url: "sqlite://$db_file"}
 plugins:

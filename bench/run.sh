@@ -42,7 +42,7 @@ wait_ready bare "$bare_pid" "$bare_port" "$url_path"
 
 trellis_port=$(free_port)
 cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads}
+server: {listen: 127.0.0.1, port: $trellis_port, threads: $threads, workers: 0}   # one process, like the peer
 logging: {level: warn, access: $access_log}
 plugins:
   hello: {mount: /}

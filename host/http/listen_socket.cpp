@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,15 +51,22 @@ extern "C" int bind(int fd, const sockaddr* addr, socklen_t len) {
 
 namespace trellis::http {
 
-int bind_listen_socket(const std::string& host, std::uint16_t port) {
+ReusePortGroup::ReusePortGroup(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {
+    fds_.push_back(open_one());
+    port_ = bound_port(fds_.front());
+}
+
+ReusePortGroup::~ReusePortGroup() { close_all(); }
+
+int ReusePortGroup::open_one() {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
     addrinfo* found = nullptr;
-    const std::string service = std::to_string(port);
-    const std::string where = host + ":" + service;
-    if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+    const std::string service = std::to_string(port_);
+    const std::string where = host_ + ":" + service;
+    if (int rc = ::getaddrinfo(host_.c_str(), service.c_str(), &hints, &found); rc != 0)
         throw std::runtime_error("cannot listen on " + where + ": " + ::gai_strerror(rc));
     std::string why = "no address";
     int fd = -1;
@@ -69,7 +78,8 @@ int bind_listen_socket(const std::string& host, std::uint16_t port) {
         }
         int one = 1;
         ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        ::setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         // The kernel caps the backlog at net.core.somaxconn.
         if (::bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || ::listen(fd, 4096) != 0) {
             why = std::strerror(errno);
@@ -80,6 +90,40 @@ int bind_listen_socket(const std::string& host, std::uint16_t port) {
     ::freeaddrinfo(found);
     if (fd < 0) throw std::runtime_error("cannot listen on " + where + ": " + why);
     return fd;
+}
+
+int ReusePortGroup::socket(unsigned index) {
+    if (fds_.empty()) throw std::runtime_error("the listening sockets of " + host_ + " are closed");
+    while (fds_.size() <= index) fds_.push_back(open_one());
+    return fds_[index];
+}
+
+void ReusePortGroup::steer(const std::vector<unsigned>& live) {
+    if (fds_.empty()) return;
+    // A = random; A %= live.size(); then one comparison per slot, each
+    // returning its socket index. An index past the group's end (no live
+    // slot) makes the kernel fall back to its hash.
+    std::vector<sock_filter> code;
+    if (live.empty()) {
+        code.push_back(BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFFu));
+    } else {
+        code.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_RANDOM)));
+        code.push_back(BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, static_cast<std::uint32_t>(live.size())));
+        for (std::size_t i = 0; i + 1 < live.size(); ++i) {
+            code.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(i), 0, 1));
+            code.push_back(BPF_STMT(BPF_RET | BPF_K, live[i]));
+        }
+        code.push_back(BPF_STMT(BPF_RET | BPF_K, live.back()));
+    }
+    sock_fprog program{static_cast<unsigned short>(code.size()), code.data()};
+    if (::setsockopt(fds_.front(), SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) != 0)
+        throw std::runtime_error(std::string("cannot steer connections between workers (SO_ATTACH_REUSEPORT_CBPF): ") +
+                                 std::strerror(errno));
+}
+
+void ReusePortGroup::close_all() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
 }
 
 std::uint16_t bound_port(int fd) {

@@ -1,26 +1,63 @@
-// The serving port as one socket that outlives any worker process.
+// The serving port as sockets that outlive any worker process.
 //
-// Like nginx and gunicorn, the supervisor binds the port once and every
-// worker of every generation accepts from that one socket, inherited across
-// exec. A worker that exits or drains closes only its own descriptor, so no
-// connection waiting in the accept queue is ever reset (closing one of
-// several SO_REUSEPORT sockets would reset its queue unless
-// net.ipv4.tcp_migrate_req=1). Pistache 0.0.5 cannot adopt a socket
-// (upstream #1248): its listener always calls socket() and bind() itself.
-// So while an AdoptListenSocket is alive, the host's own definition of
-// bind() (this file's .cpp; the executable's symbols come first in the
-// dynamic linker's lookup) puts the inherited socket in place of the one
-// Pistache just created, on the thread that armed it, once.
+// The supervisor holds a group of SO_REUSEPORT sockets on the serving
+// address, one per worker slot; worker i of every generation accepts from
+// socket i, inherited across exec. A worker that exits or drains closes only
+// its own descriptor: the supervisor's copy keeps the socket, and the
+// connections waiting in its accept queue, for the next worker of that
+// slot. (Closing the last descriptor of one SO_REUSEPORT socket would reset
+// its queue unless net.ipv4.tcp_migrate_req=1.) The kernel spreads new
+// connections over the group; a classic BPF program the supervisor attaches
+// to it sends them only to slots whose worker is serving, so a dead or
+// draining worker gets none.
+//
+// Pistache 0.0.5 cannot adopt a socket (upstream #1248): its listener always
+// calls socket() and bind() itself. So while an AdoptListenSocket is alive,
+// the host's own definition of bind() (this file's .cpp; the executable's
+// symbols come first in the dynamic linker's lookup) puts the inherited
+// socket in place of the one Pistache just created, on the thread that
+// armed it, once.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace trellis::http {
 
-// Binds and listens on host:port (SO_REUSEADDR, close-on-exec) and returns
-// the descriptor. Throws std::runtime_error naming the address.
-int bind_listen_socket(const std::string& host, std::uint16_t port);
+// One SO_REUSEPORT group on host:port, held by the supervisor.
+class ReusePortGroup {
+public:
+    // Binds the first socket (port 0: any free port, then kept for the
+    // others). Throws std::runtime_error naming the address.
+    ReusePortGroup(std::string host, std::uint16_t port);
+    ~ReusePortGroup();
+    ReusePortGroup(const ReusePortGroup&) = delete;
+    ReusePortGroup& operator=(const ReusePortGroup&) = delete;
+
+    // Socket `index`, created (with those before it) when first asked for.
+    // Sockets are never closed before the group is: the kernel numbers a
+    // group's sockets in the order they joined, and closing one renumbers
+    // the last. Throws std::runtime_error.
+    int socket(unsigned index);
+    std::size_t size() const noexcept { return fds_.size(); }
+    const std::string& host() const noexcept { return host_; }
+    std::uint16_t port() const noexcept { return port_; }
+
+    // From now on new connections go to the sockets in `live`, spread at
+    // random; with none, the kernel's own hash over all of them. Throws
+    // std::runtime_error when the kernel refuses the program.
+    void steer(const std::vector<unsigned>& live);
+    // Closes every socket (no new connections; queued ones are reset).
+    void close_all();
+
+private:
+    int open_one();
+    std::string host_;
+    std::uint16_t port_;
+    std::vector<int> fds_;
+};
 
 // The port a listening socket is bound to.
 std::uint16_t bound_port(int fd);

@@ -532,6 +532,13 @@ void Server::start() {
         AdoptListenSocket adopt(options_.inherited_listener);
         endpoint_->serveThreaded();  // binds on this thread
         listener_fd_ = adopt.listener_fd();
+        // Pistache listens with a backlog of 128 (and ignores Options::backlog):
+        // listening again only raises it (the kernel caps it at somaxconn).
+        if (listener_fd_ >= 0) ::listen(listener_fd_, 4096);
+        // The adopted socket now lives at listener_fd_: the inherited
+        // descriptor would keep it open after this worker stops accepting.
+        if (options_.inherited_listener >= 0 && options_.inherited_listener != listener_fd_)
+            ::close(options_.inherited_listener);
     } catch (const std::exception& e) {
         endpoint_.reset();
         throw std::runtime_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + ": " + e.what());

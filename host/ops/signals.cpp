@@ -1,6 +1,7 @@
 #include "ops/signals.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <ctime>
@@ -31,9 +32,21 @@ void block_stop_signals() {
 
 int wait_for_stop_signal() {
     sigset_t set = stop_signals();
+    // Alone (server.workers: 0) under a systemd watchdog, this thread pings it.
+    const auto interval = watchdog_interval();
     for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
+        if (interval.count() > 0) {
+            const timespec wait{static_cast<time_t>(interval.count() / 1000),
+                                static_cast<long>(interval.count() % 1000) * 1000000L};
+            sig = sigtimedwait(&set, nullptr, &wait);
+            if (sig < 0) {
+                if (errno == EAGAIN) notify_systemd("WATCHDOG=1");
+                continue;
+            }
+        } else if (sigwait(&set, &sig) != 0) {
+            continue;
+        }
         if (sig == SIGHUP) {
             spdlog::warn("SIGHUP received: reload needs the supervisor (server.workers > 0); this single process keeps its configuration");
             continue;

@@ -11,8 +11,9 @@ namespace trellis::ops {
 // Blocks SIGINT, SIGTERM and SIGHUP for this thread and every thread it starts.
 void block_stop_signals();
 
-// Waits for SIGINT or SIGTERM and returns its number. (SIGHUP is consumed and
-// logged until configuration reload exists.)
+// Waits for SIGINT or SIGTERM and returns its number. SIGHUP is consumed and
+// logged (a single process does not reload; the supervisor does). Under a
+// systemd watchdog (WATCHDOG_USEC), pings it meanwhile.
 int wait_for_stop_signal();
 
 // Tells systemd our state ("READY=1", "STOPPING=1"); a no-op outside systemd.

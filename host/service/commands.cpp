@@ -1,5 +1,7 @@
 #include "service/commands.hpp"
 
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -145,6 +147,8 @@ int serve(const CommandOptions& options) {
 
 int worker(const CommandOptions& options, const WorkerOptions& worker) {
     ops::block_stop_signals();
+    // In ps, top and the journal: not "exe" (it was started as /proc/self/exe).
+    ::prctl(PR_SET_NAME, "trellis-worker");
     std::unique_ptr<ops::WorkerSlotWriter> slots;
     try {
         slots = std::make_unique<ops::WorkerSlotWriter>(worker.block_fd);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ constexpr milliseconds kBackoffFirst{500};
 constexpr milliseconds kBackoffCap{30000};
 constexpr milliseconds kStartTimeout{60000};   // a new generation must be ready within this
 constexpr milliseconds kKillMargin{3000};      // past shutdown_grace, a draining worker is killed
+constexpr milliseconds kSteerDelay{250};       // a slot steered away from is drained this much later
 
 std::string signal_name(int sig) {
     const char* abbrev = sigabbrev_np(sig);
@@ -121,6 +123,7 @@ struct Worker {
     std::unique_ptr<ops::WorkerBlockReader> block;
     Clock::time_point started;
     enum class State { Starting, Ready, Draining } state = State::Starting;
+    std::optional<Clock::time_point> drain_at;  // SIGTERM due (no new connections are steered to it meanwhile)
     Clock::time_point drain_deadline;
     bool killed_for_timeout = false;
 };
@@ -139,7 +142,7 @@ struct Generation {
     config::OperatorConfig config;
     unsigned workers = 0;
     unsigned threads = 0;
-    int listener = -1;                  // shared with the other generations when the address is the same
+    std::shared_ptr<http::ReusePortGroup> listeners;  // shared with the other generations on the same address
     bool promoted = false;              // it is (or was) the serving generation
     Clock::time_point start_deadline;
 };
@@ -184,12 +187,19 @@ private:
             spdlog::error("cannot start worker {}.{}: {}", gen.number, index, e.what());
             return;
         }
+        int listener = -1;
+        try {
+            listener = gen.listeners->socket(index);
+        } catch (const std::exception& e) {
+            spdlog::error("cannot start worker {}.{}: {}", gen.number, index, e.what());
+            return;
+        }
         ChildCommand cmd{{"trellis", "worker"}, env_};
         auto common = common_args();
         cmd.args.insert(cmd.args.end(), common.begin(), common.end());
         cmd.args.insert(cmd.args.end(), {"--listen-fd", std::to_string(kListenFd), "--block-fd", std::to_string(kBlockFd),
                                          "--name", std::to_string(gen.number) + "." + std::to_string(index)});
-        w.pid = cmd.spawn({{gen.listener, kListenFd}, {w.block->fd(), kBlockFd}});
+        w.pid = cmd.spawn({{listener, kListenFd}, {w.block->fd(), kBlockFd}});
         if (w.pid < 0) {
             spdlog::error("cannot start worker {}.{}: fork: {}", gen.number, index, std::strerror(errno));
             return;
@@ -210,13 +220,13 @@ private:
         const bool same_address = current_ && current_->config.server.listen == config.server.listen &&
                                   current_->config.server.port == config.server.port;
         if (same_address) {
-            gen->listener = current_->listener;
+            gen->listeners = current_->listeners;
         } else {
             try {
-                gen->listener = http::bind_listen_socket(config.server.listen, config.server.port);
+                gen->listeners = std::make_shared<http::ReusePortGroup>(config.server.listen, config.server.port);
             } catch (const std::exception& e) {
                 spdlog::error("{}", e.what());
-                generation_failed(*gen, e.what());
+                generation_failed(e.what());
                 return;
             }
         }
@@ -225,11 +235,10 @@ private:
         for (unsigned i = 0; i < next_->workers; ++i) spawn_worker(*next_, i);
         if (!current_)
             spdlog::info("listening on http://{}:{} with {} workers x {} threads", next_->config.server.listen,
-                         http::bound_port(next_->listener), next_->workers, next_->threads);
+                         next_->listeners->port(), next_->workers, next_->threads);
     }
 
-    void generation_failed(Generation& gen, const std::string& why) {
-        if (gen.listener >= 0 && (!current_ || gen.listener != current_->listener)) ::close(gen.listener);
+    void generation_failed(const std::string& why) {
         if (!current_) {
             spdlog::error("not serving: {}", why);
             exit_code_ = 1;
@@ -248,8 +257,8 @@ private:
             for (auto& w : workers_)
                 if (w.generation == number && w.pid > 0) ::kill(w.pid, SIGKILL);
         }
-        auto gen = std::move(next_);
-        generation_failed(*gen, why);
+        next_.reset();
+        generation_failed(why);
     }
 
     // Every worker of the next generation is ready: it becomes current and
@@ -259,8 +268,10 @@ private:
         current_ = std::move(next_);
         current_->promoted = true;
         if (old) {
-            drain_generation(old->number, current_->config.server.shutdown_grace);
-            if (old->listener != current_->listener) ::close(old->listener);
+            // Slots the new generation has too are taken over at once (same
+            // socket); a slot it no longer has is first steered away from,
+            // then its worker accepts what is already queued before it drains.
+            drain_generation(old->number, current_->config.server.shutdown_grace, current_->workers);
             spdlog::info("reloaded: generation {} serves with {} workers; generation {} drains", current_->number,
                          current_->workers, old->number);
             count_reload(true);
@@ -271,6 +282,16 @@ private:
             std::lock_guard lock(mutex_);
             plugins_ = first_ready_block_plugins(current_->number);
         }
+        {
+            // What the new configuration says about the supervisor itself.
+            std::lock_guard lock(db_mutex_);
+            if (!(db_config_.url == current_->config.database.url && db_config_.base_dir == current_->config.database.base_dir)) {
+                db_config_ = current_->config.database;
+                db_.reset();
+                db_checked_until_ = {};
+            }
+        }
+        spdlog::set_level(spdlog::level::from_str(current_->config.logging.level));
         failure_streak_ = 0;
         notify_ready();
     }
@@ -281,13 +302,54 @@ private:
         return {};
     }
 
-    void drain_generation(unsigned number, milliseconds grace) {
+    // Asks the workers of a generation to drain; those with an index of
+    // `keep_slots` or more only after kSteerDelay (see promote_next).
+    void drain_generation(unsigned number, milliseconds grace, unsigned keep_slots = ~0u) {
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& w : workers_) {
+                if (w.generation != number || w.state == Worker::State::Draining || w.drain_at) continue;
+                w.drain_at = Clock::now() + (w.index < keep_slots ? milliseconds(0) : kSteerDelay);
+                w.drain_deadline = *w.drain_at + grace + kKillMargin;
+            }
+        }
+        steer();
+        send_due_drains(Clock::now());
+    }
+
+    void send_due_drains(Clock::time_point now) {
         std::lock_guard lock(mutex_);
         for (auto& w : workers_) {
-            if (w.generation != number || w.state == Worker::State::Draining) continue;
+            if (!w.drain_at || *w.drain_at > now) continue;
+            w.drain_at.reset();
             w.state = Worker::State::Draining;
-            w.drain_deadline = Clock::now() + grace + kKillMargin;
             ::kill(w.pid, SIGTERM);
+        }
+    }
+
+    // New connections only for slots with a serving worker that is not about to drain.
+    void steer() {
+        if (!current_ && !next_) return;
+        const auto& group = current_ ? current_->listeners : next_->listeners;
+        if (!group || group->size() == 0) return;
+        std::vector<unsigned> live;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& w : workers_) {
+                const bool in_group = (current_ && w.generation == current_->number && current_->listeners == group) ||
+                                      (next_ && w.generation == next_->number && next_->listeners == group);
+                if (in_group && w.state == Worker::State::Ready && !w.drain_at) live.push_back(w.index);
+            }
+        }
+        std::sort(live.begin(), live.end());
+        live.erase(std::unique(live.begin(), live.end()), live.end());
+        if (live == steered_ && steered_group_ == group.get()) return;
+        try {
+            group->steer(live);
+            steered_ = live;
+            steered_group_ = group.get();
+        } catch (const std::exception& e) {
+            spdlog::warn("{}", e.what());
         }
     }
 
@@ -309,6 +371,7 @@ private:
         workers_.erase(it);
         w.block->add_totals(retired_);
         lock.unlock();
+        steer();
         on_worker_exit(w, status);
     }
 
@@ -427,19 +490,8 @@ private:
         }
         for (unsigned g : generations) drain_generation(g, grace);
         // No new connections: workers close their copies as they drain.
-        close_listeners();
-    }
-
-    void close_listeners() {
         for (Generation* gen : {current_.get(), next_.get()})
-            if (gen && gen->listener >= 0) {
-                ::close(gen->listener);
-                if (current_ && next_ && current_->listener == next_->listener) {
-                    current_->listener = next_->listener = -1;
-                    break;
-                }
-                gen->listener = -1;
-            }
+            if (gen && gen->listeners) gen->listeners->close_all();
     }
 
     void kill_all(int sig) {
@@ -466,6 +518,7 @@ private:
             if (gen) spawn_worker(*gen, index);
         }
 
+        send_due_drains(now);
         bool any_ready_change = false;
         {
             std::lock_guard lock(mutex_);
@@ -477,7 +530,7 @@ private:
                     backoff_.clear();
                 }
                 if (w.state == Worker::State::Draining && now >= w.drain_deadline) {
-                    spdlog::warn("worker {}.{} (pid {}) still running {} after it was asked to drain: killing it",
+                    spdlog::warn("worker {}.{} (pid {}) still running {} past server.shutdown_grace: killing it",
                                  w.generation, w.index, w.pid, seconds_text(kKillMargin));
                     ::kill(w.pid, SIGKILL);
                     w.drain_deadline = now + std::chrono::hours(24);
@@ -492,7 +545,10 @@ private:
                 abandon_next("the new generation was not ready within " + seconds_text(kStartTimeout));
             }
         }
-        if (any_ready_change) update_status();
+        if (any_ready_change) {
+            steer();
+            update_status();
+        }
         watchdog(now);
     }
 
@@ -548,10 +604,11 @@ private:
 
     void watchdog(Clock::time_point now) {
         if (watchdog_interval_.count() == 0 || now < next_watchdog_) return;
-        next_watchdog_ = now + watchdog_interval_;
         // Only while the serving generation is whole: a supervisor that
-        // cannot keep its workers up should be restarted by systemd.
+        // cannot keep its workers up should be restarted by systemd. Checked
+        // again at the next tick, so that a replaced worker costs no ping.
         if (!current_ || !generation_ready(current_->number, current_->workers)) return;
+        next_watchdog_ = now + watchdog_interval_;
         ops::notify_systemd("WATCHDOG=1");
         update_status();
     }
@@ -629,6 +686,7 @@ private:
                 m.workers[state_name(w.state)] += 1;
                 ops::add_process_usage(w.pid, m);
             }
+            m.cpu_seconds += retired_cpu_seconds_;
             m.restarts = restarts_;
             m.reloads = reloads_;
             m.plugins = plugins_;
@@ -653,6 +711,8 @@ private:
         unsigned generation, index;
     };
     std::list<Replacement> replacements_;
+    std::vector<unsigned> steered_;               // the live slots the kernel was last told
+    const http::ReusePortGroup* steered_group_ = nullptr;
     bool stopping_ = false, force_exit_ = false;
     int exit_code_ = 0;
     Clock::time_point stop_deadline_;
@@ -664,6 +724,7 @@ private:
     std::mutex mutex_;
     std::list<Worker> workers_;
     ops::MetricTotals retired_;  // of workers that exited: counters never go backwards
+    double retired_cpu_seconds_ = 0;
     std::map<std::string, std::uint64_t> restarts_, reloads_;
     std::vector<ops::PluginInfo> plugins_;
     std::string backoff_;
@@ -718,7 +779,17 @@ int Supervisor::run() {
             if (sig == SIGTERM || sig == SIGINT) begin_stop(sig);
         }
         int status = 0;
-        for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) on_child_exit(pid, status);
+        rusage usage{};
+        for (pid_t pid; (pid = ::wait4(-1, &status, WNOHANG, &usage)) > 0;) {
+            {
+                // process_cpu_seconds_total must not go backwards when a worker exits.
+                std::lock_guard lock(mutex_);
+                if (pid != prepare_pid_)
+                    retired_cpu_seconds_ += static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                                            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+            }
+            on_child_exit(pid, status);
+        }
         {
             std::lock_guard lock(mutex_);
             if (current_) {

@@ -41,6 +41,7 @@ void LoadClient::run(Worker& w) {
     while (!stopping_.load()) {
         try {
             if (!conn) {
+                if (w.counts.connects > 0 && !reconnect_.load()) return;
                 try {
                     conn = std::make_unique<Connection>(port_);
                 } catch (const std::exception& e) {

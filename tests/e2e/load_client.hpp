@@ -31,6 +31,9 @@ public:
     LoadClient(const LoadClient&) = delete;
     LoadClient& operator=(const LoadClient&) = delete;
 
+    // A connection the server closes ends that thread's load instead of
+    // being reopened.
+    void stop_reconnecting() { reconnect_.store(false); }
     // Stops every thread after its current request and returns the totals.
     LoadCounts stop();
     // Totals so far (while running).
@@ -43,6 +46,7 @@ private:
     int port_;
     std::string target_;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> reconnect_{true};
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::thread> threads_;
 };
