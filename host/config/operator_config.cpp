@@ -247,6 +247,7 @@ private:
                      {"body_timeout", duration(server.body_timeout)},
                      {"keepalive_timeout", duration(server.keepalive_timeout)},
                      {"shutdown_grace", duration(server.shutdown_grace)},
+                     {"drain_delay", duration(server.drain_delay)},
                      {"workers",
                       [&](const MapEntry& e) {
                           if (const auto v = integer_in(e, sink, 0, 256, "0: one process, no supervisor; unset: one per core")) {

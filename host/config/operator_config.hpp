@@ -26,6 +26,7 @@ struct ServerConfig {
     std::chrono::milliseconds body_timeout{30000};   // time to receive the body
     std::chrono::milliseconds keepalive_timeout{60000};
     std::chrono::milliseconds shutdown_grace{10000}; // drain time on SIGTERM and on reload
+    std::chrono::milliseconds drain_delay{0};        // on SIGTERM: readiness fails this long before the drain
     // Worker processes under a supervisor; unset: one per core; 0: one
     // process and no supervisor (development, tests, serverless).
     std::optional<unsigned> workers;

@@ -481,6 +481,16 @@ private:
             stopping_ = true;
         }
         if (prepare_pid_ > 0) ::kill(prepare_pid_, SIGKILL);
+        // Readiness fails now; balancers get server.drain_delay to notice
+        // before the listener closes.
+        const auto& server = current_ ? current_->config.server : pending_config_.server;
+        drain_at_ = Clock::now() + server.drain_delay;
+        if (server.drain_delay.count() > 0)
+            spdlog::info("readiness fails; draining starts in {} (server.drain_delay)", seconds_text(server.drain_delay));
+    }
+
+    void start_stop_drain() {
+        drain_at_.reset();
         const auto grace = current_ ? current_->config.server.shutdown_grace : pending_config_.server.shutdown_grace;
         stop_deadline_ = Clock::now() + grace + kKillMargin;
         std::vector<unsigned> generations;
@@ -716,6 +726,7 @@ private:
     bool stopping_ = false, force_exit_ = false;
     int exit_code_ = 0;
     Clock::time_point stop_deadline_;
+    std::optional<Clock::time_point> drain_at_;  // a stop's drain, once server.drain_delay has passed
     milliseconds watchdog_interval_{0};
     Clock::time_point next_watchdog_;
     double start_time_ = ops::process_start_time_seconds();
@@ -805,12 +816,13 @@ int Supervisor::run() {
                 empty = workers_.empty();
             }
             if (empty && prepare_pid_ < 0) break;
+            if (drain_at_ && Clock::now() >= *drain_at_) start_stop_drain();
             if (stop_deadline_ != Clock::time_point{} && Clock::now() >= stop_deadline_) {
                 spdlog::warn("workers still running after server.shutdown_grace: killing them");
                 kill_all(SIGKILL);
                 stop_deadline_ = Clock::time_point{};
             }
-            if (stop_deadline_ == Clock::time_point{} && exit_code_ != 0) {
+            if (!drain_at_ && stop_deadline_ == Clock::time_point{} && exit_code_ != 0) {
                 // Start-up failed: nothing to drain, but reap what started.
                 kill_all(SIGKILL);
             }

@@ -674,6 +674,7 @@ TEST(OperatorConfig, ServiceKeysAndTheirDefaults) {
     const auto defaults = load_operator_config(dir.main(""));
     EXPECT_FALSE(defaults.server.workers.has_value());
     EXPECT_EQ(defaults.server.worker_timeout, std::chrono::seconds(30));
+    EXPECT_EQ(defaults.server.drain_delay, std::chrono::milliseconds(0));
     EXPECT_TRUE(defaults.server.readiness_path.empty());
     EXPECT_TRUE(defaults.admin.enabled);
     EXPECT_EQ(defaults.admin.listen, "127.0.0.1");
@@ -681,12 +682,13 @@ TEST(OperatorConfig, ServiceKeysAndTheirDefaults) {
     EXPECT_GE(resolved_workers(defaults), 1u);
 
     const auto set = load_operator_config(
-        dir.main("server:\n  workers: 3\n  worker_timeout: 2m\n  readiness_path: /ready\n"
+        dir.main("server:\n  workers: 3\n  worker_timeout: 2m\n  readiness_path: /ready\n  drain_delay: 5s\n"
                  "admin:\n  listen: ::1\n  port: 0\n"));
     EXPECT_EQ(set.server.workers, 3u);
     EXPECT_EQ(resolved_workers(set), 3u);
     EXPECT_EQ(set.server.worker_timeout, std::chrono::minutes(2));
     EXPECT_EQ(set.server.readiness_path, "/ready");
+    EXPECT_EQ(set.server.drain_delay, std::chrono::seconds(5));
     EXPECT_EQ(set.admin.listen, "::1");
     EXPECT_EQ(set.admin.port, 0);
 
