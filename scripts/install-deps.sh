@@ -5,12 +5,14 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential dpkg-dev cmake ninja-build ccache pkg-config git
   # libraries
   libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev libpq-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
   # tests: GoogleTest, and clang + libc++ for the ABI test plugin built without libstdc++
   libgtest-dev libgmock-dev clang libc++-14-dev libc++abi-14-dev postgresql
+  # the packaging test: systemd-analyze
+  systemd
   # benchmarks and the README's examples
   libbenchmark-dev wrk curl
 )

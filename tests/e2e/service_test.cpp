@@ -159,6 +159,31 @@ TEST(Service, ReloadUnderLoadFiveTimesLosesNoRequest) {
         << "the removed plugin is no longer listed";
 }
 
+TEST(Service, AReloadThatEnablesADataPluginMigratesBeforeItServes) {
+    HostOptions options = two_workers();
+    options.top_level_extra = "database:\n  url: \"sqlite://trellis.db\"\n";
+    auto host = Host::start("  hello: {mount: /}\n", options);
+    ASSERT_TRUE(wait_ready(*host));
+    EXPECT_EQ(get(host->port(), "/api/notes").status, 404);
+
+    host->rewrite_config("  hello: {mount: /}\n  notes: {mount: /api/notes}\n", options);
+    host->process().signal(SIGHUP);
+    ASSERT_TRUE(host->wait_for_log("reloaded: generation 2", 20s)) << host->err();
+    // The preparation process created the table and applied the step before any worker served.
+    const std::string err = host->err();
+    const auto migrated = err.find("migration steps applied");
+    const auto reloaded = err.find("reloaded: generation 2");
+    ASSERT_NE(migrated, std::string::npos) << err;
+    EXPECT_LT(migrated, reloaded);
+    const Response created = http(host->port(), "POST", "/api/notes", {{"Content-Type", "application/json"}},
+                                  std::string(R"({"title":"written after a reload"})"));
+    ASSERT_EQ(created.status, 201) << created.dump();
+    const auto id = created.json()["id"].get<long long>();
+    // Every worker of the new generation reads it.
+    for (int i = 0; i < 10; ++i)
+        EXPECT_EQ(get(host->port(), "/api/notes/" + std::to_string(id)).json()["title"], "written after a reload");
+}
+
 TEST(Service, ReloadWithARefusedPluginKeepsTheOldGeneration) {
     auto host = Host::start("  hello: {mount: /}\n", two_workers());
     ASSERT_TRUE(wait_ready(*host));
