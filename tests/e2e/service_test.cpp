@@ -484,6 +484,21 @@ TEST(Service, MetricsAddUpAcrossWorkersAndRestarts) {
     EXPECT_EQ(m.types.at("http_request_duration_seconds"), "histogram");
 }
 
+TEST(Service, ReadinessFailsWhileTheDatabaseDoesNotAnswer) {
+    HostOptions options = two_workers();
+    // A database the host cannot open: its folder does not exist. (hello
+    // has no models, so the service starts; only readiness can tell.)
+    options.top_level_extra = "database:\n  url: \"sqlite:///nonexistent-trellis-dir/x.db\"\n";
+    auto host = Host::start("  hello: {mount: /}\n", options);
+    std::this_thread::sleep_for(500ms);
+    const Response ready = get(host->admin_port(), "/readyz");
+    EXPECT_EQ(ready.status, 503) << ready.dump();
+    EXPECT_EQ(ready.header("Content-Type").value_or(""), "application/problem+json");
+    EXPECT_NE(ready.json().value("detail", "").find("the database does not answer"), std::string::npos) << ready.dump();
+    EXPECT_EQ(get(host->admin_port(), "/livez").status, 200);
+    EXPECT_EQ(get(host->port(), "/hello/anyway").status, 200);
+}
+
 TEST(Service, ReadinessOnTheServingPortWhenConfigured) {
     auto host = Host::start("  hello: {mount: /}\n", two_workers("  readiness_path: /ready\n"));
     ASSERT_TRUE(wait_ready(*host));
