@@ -9,6 +9,8 @@ packages=(
   # libraries
   libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev libpq-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
+  # llhttp (the HTTP/1.1 parser) as C sources, built into the host
+  node-llhttp
   # tests: GoogleTest, and clang + libc++ for the ABI test plugin built without libstdc++
   libgtest-dev libgmock-dev clang libc++-14-dev libc++abi-14-dev postgresql
   # the packaging test: systemd-analyze

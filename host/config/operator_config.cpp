@@ -266,6 +266,29 @@ private:
                           else
                               server.worker_timeout = *value;
                       }},
+                     {"max_connections",
+                      [&](const MapEntry& e) {
+                          if (const auto v = integer_in(e, sink, 1, 1000000, "open connections per process"))
+                              server.max_connections = static_cast<std::size_t>(*v);
+                      }},
+                     {"date_header",
+                      [&](const MapEntry& e) {
+                          if (const auto on = bool_of(e.value))
+                              server.date_header = *on;
+                          else
+                              sink.error(e.where(), e.path, "must be true or false");
+                      }},
+                     {"server_header",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          const bool printable = std::all_of(text.begin(), text.end(), [](char c) {
+                              return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+                          });
+                          if (!e.value.IsScalar() || !printable || text.size() > 200)
+                              sink.error(e.where(), e.path, "must be a line of printable text (\"\" sends no Server header)");
+                          else
+                              server.server_header = text;
+                      }},
                      {"readiness_path",
                       [&](const MapEntry& e) {
                           const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";

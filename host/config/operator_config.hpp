@@ -32,6 +32,9 @@ struct ServerConfig {
     std::optional<unsigned> workers;
     std::chrono::milliseconds worker_timeout{30000}; // a request running longer kills its worker
     std::string readiness_path;                      // also answer readiness on the serving port ("" = off)
+    std::size_t max_connections = 10000;             // per process; more are answered 503 and closed
+    bool date_header = true;                         // send Date (formatted once a second)
+    std::string server_header = "trellis";           // the Server header's value; "" sends none
 };
 
 // Operator `admin`: the supervisor's own listener (/livez, /readyz, /metrics),

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
-#include <pistache/http.h>
+#include "http/request.hpp"
 #include <spdlog/spdlog.h>
 
 #include "config/diagnostics.hpp"
@@ -144,7 +144,7 @@ std::string& answer(trellis_call* call, int status) {
 }
 
 json parse_body(trellis_call* call) {
-    json body = json::parse(call->request.body(), nullptr, false);
+    json body = json::parse(call->request.body, nullptr, false);
     if (body.is_discarded()) throw Failure{400, "the request body is not valid JSON"};
     return body;
 }
@@ -242,10 +242,9 @@ trellis_status list(const trellis_host_api*, trellis_call* call) {
         std::vector<json> filter_values;
         std::optional<Sort> sort;
         std::int64_t limit = kDefaultLimit, offset = 0;
-        const auto& query = call->request.query();
-        for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+        for (const auto& [raw_key, raw_value] : call->request.query_pairs()) {
             std::string key, value;
-            if (!http::percent_decode(it->first, key, true) || !http::percent_decode(it->second, value, true))
+            if (!http::percent_decode(raw_key, key, true) || !http::percent_decode(raw_value, value, true))
                 throw Failure{400, "malformed query string"};
             if (key == "limit") {
                 limit = paging_number("limit", value, kMaxLimit);

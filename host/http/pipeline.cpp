@@ -1,6 +1,6 @@
 #include "http/pipeline.hpp"
 
-#include <pistache/http.h>
+#include "http/request.hpp"
 #include <spdlog/spdlog.h>
 
 #include "http/problem.hpp"
@@ -106,11 +106,9 @@ bool Pipeline::serve_static() {
         path.remove_prefix(prefix.size());
         if (path.empty()) path = "/";
     }
-    const auto& raw_headers = call_.request.headers().rawList();
     StaticRequest request{call_.method, path, [&](std::string_view name) -> std::optional<std::string> {
-                              auto it = raw_headers.find(std::string(name));  // case-insensitive map
-                              if (it == raw_headers.end()) return std::nullopt;
-                              return it->second.value();
+                              if (const auto value = call_.request.header(name)) return std::string(*value);
+                              return std::nullopt;
                           }};
     auto answer = owner_->site->serve(request);
     if (!answer) return false;

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
-#include <optional>
-#include <sstream>
+#include <ctime>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,9 +23,11 @@
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
+#include "http/codec.hpp"
 #include "http/listen_socket.hpp"
 #include "http/pipeline.hpp"
 #include "http/problem.hpp"
+#include "http/request.hpp"
 #include "http/text.hpp"
 #include "ops/logging.hpp"
 #include "ops/worker_slots.hpp"
@@ -33,9 +37,26 @@ namespace trellis::http {
 using namespace Pistache;
 using Clock = std::chrono::steady_clock;
 
-// Headers take at most this much on top of max_request_bytes: Pistache's own
-// limit covers headers plus body, ours covers the body alone.
-constexpr std::size_t kHeaderAllowance = 64 * 1024;
+// Pistache's own header/body/keep-alive timers watch its parser, which the
+// host no longer feeds: they are set out of reach, and Connection deadlines
+// (checked by Server::State's reaper) hold instead.
+constexpr auto kPistacheTimersOff = std::chrono::hours(24 * 365);
+
+// What the host keeps per connection: the decoder, and the deadline of the
+// phase it is in (written by the connection's reactor thread, read by the
+// reaper).
+struct Connection {
+    Connection(CodecLimits limits, std::weak_ptr<Tcp::Peer> peer_, std::string remote_)
+        : decoder(limits), peer(std::move(peer_)), remote(std::move(remote_)) {}
+
+    RequestDecoder decoder;
+    std::weak_ptr<Tcp::Peer> peer;
+    std::string remote;
+    RequestDecoder::Phase phase = RequestDecoder::Phase::Idle;
+    std::atomic<std::uint64_t> deadline_ns{0};  // 0: none
+    std::atomic<int> deadline_phase{0};         // the Phase the deadline belongs to
+    std::atomic<bool> closing{false};           // answered with Connection: close (or timed out)
+};
 
 // Worker threads share nothing they write on every request: a value that
 // two cores both update moves between their caches each time, and at tens
@@ -91,11 +112,23 @@ struct Server::State {
         return total;
     }
 
+    // Open connections, for max_connections and the reaper (taken on
+    // connect and disconnect only, never per request).
+    std::mutex connections_mutex;
+    std::unordered_map<const Tcp::Peer*, std::weak_ptr<Connection>> connections;
+    std::atomic<std::size_t> refused_connections{0};
+
     std::atomic<std::shared_ptr<const plugins::Snapshot>> snapshot;
     std::atomic<std::uint64_t> generation{0};
     std::array<Shard, kShards> in_flight;
     std::atomic<bool> stopping{false};
     ops::WorkerSlotWriter* slots = nullptr;
+
+    // The reaper: closes connections past their phase's deadline.
+    std::thread reaper;
+    std::mutex reaper_mutex;
+    std::condition_variable reaper_wake;
+    bool reaper_stop = false;
 };
 
 namespace {
@@ -151,167 +184,83 @@ private:
     std::uint64_t started_ = ops::monotonic_ns();
 };
 
-// A response header with a name chosen at run time. Pistache 0.0.5 only
-// writes typed headers (raw ones are dropped), so this carries any name.
-// Content-Type, Content-Length and Connection never go through it: Pistache
-// looks those up by type.
-class NamedHeader final : public Http::Header::Header {
-public:
-    NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-    const char* name() const override { return name_.c_str(); }
-    void write(std::ostream& os) const override { os << value_; }
-    std::uint64_t hash() const override { return Http::Header::detail::hash(name_.c_str()); }
+// "Date: Tue, 01 Dec 2026 22:12:41 GMT\r\n", formatted at most once a second per thread.
+std::string_view date_line() {
+    thread_local std::time_t last = 0;
+    thread_local char line[64];
+    thread_local std::size_t length = 0;
+    const std::time_t now = std::time(nullptr);
+    if (now != last) {
+        std::tm tm{};
+        ::gmtime_r(&now, &tm);
+        length = std::strftime(line, sizeof line, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        last = now;
+    }
+    return {line, length};
+}
 
-private:
-    std::string name_, value_;
+// The bytes of one response: status line, headers and body in one buffer,
+// handed to the transport in one write.
+struct ResponseBytes {
+    int status = 200;
+    std::string_view content_type;
+    const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
+    std::string_view request_id;
+    std::string_view body;
+    bool head = false;   // a HEAD answer: the GET answer's headers, no body
+    bool close = false;
+
+    std::string serialize(const config::ServerConfig& server) const {
+        std::string out;
+        out.reserve(160 + body.size() + (headers ? headers->size() * 48 : 0));
+        out += "HTTP/1.1 ";
+        out += std::to_string(status);
+        out += ' ';
+        out += reason_phrase(status);
+        out += "\r\n";
+        if (server.date_header) out += date_line();
+        if (!server.server_header.empty()) {
+            out += "Server: ";
+            out += server.server_header;
+            out += "\r\n";
+        }
+        if (!content_type.empty()) {
+            out += "Content-Type: ";
+            out += content_type;
+            out += "\r\n";
+        }
+        if (headers)
+            for (const auto& [name, value] : *headers) {
+                out += name;
+                out += ": ";
+                out += value;
+                out += "\r\n";
+            }
+        if (!request_id.empty()) {
+            out += "X-Request-Id: ";
+            out += request_id;
+            out += "\r\n";
+        }
+        // RFC 9110 8.6: no Content-Length in 1xx and 204 answers.
+        if (status >= 200 && status != 204) {
+            out += "Content-Length: ";
+            out += std::to_string(body.size());
+            out += "\r\n";
+        }
+        out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+        if (!head && status != 204 && status != 304) out += body;
+        return out;
+    }
 };
 
-// One answer to one request: headers, then exactly one send.
-class Reply {
-public:
-    Reply(Http::ResponseWriter& response, bool head) : response_(response), head_(head) {}
-
-    void header(std::string name, std::string value) {
-        response_.headers().add(std::make_shared<NamedHeader>(std::move(name), std::move(value)));
-    }
-
-    // Sends status, Content-Type and body. A HEAD answer carries the headers
-    // of the GET answer (Content-Length included) and no body.
-    void send(int status, std::string_view content_type, std::string_view body) {
-        if (!content_type.empty()) response_.setMime(media_type(content_type));
-        const bool close = closes_connection();
-        auto peer = response_.peer();
-        Async::Promise<ssize_t> sent = head_ ? send_head(status, body.size())
-                                             : response_.send(static_cast<Http::Code>(status), body.data(), body.size());
-        // Pistache 0.0.5 writes "Connection: close" but keeps the socket open:
-        // shut it down once the answer is written.
-        if (close && peer)
-            sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); }, Async::IgnoreException);
-    }
-
-    void problem(int status, std::string_view detail, std::string_view instance) {
-        send(status, kProblemContentType, problem_json(status, detail, instance));
-    }
-
-private:
-    // Parsing a media type costs as much as a small handler: each worker
-    // thread keeps the last one it parsed (answers of a route repeat theirs).
-    static const Http::Mime::MediaType& media_type(std::string_view text) {
-        thread_local std::string last_text;
-        thread_local Http::Mime::MediaType last;
-        if (text != last_text) {
-            last = Http::Mime::MediaType::fromString(std::string(text));
-            last_text = text;
-        }
-        return last;
-    }
-
-    bool closes_connection() const {
-        auto connection = response_.headers().tryGet<Http::Header::Connection>();
-        return connection && connection->control() == Http::ConnectionControl::Close;
-    }
-
-    // Pistache always writes "Content-Length: <bytes sent>", which for HEAD
-    // would be 0: write the response head ourselves instead.
-    Async::Promise<ssize_t> send_head(int status, std::size_t content_length) {
-        std::ostringstream out;
-        out << "HTTP/1.1 " << status << ' ' << reason_phrase(status) << "\r\n";
-        for (const auto& header : response_.headers().list()) {
-            out << header->name() << ": ";
-            header->write(out);
-            out << "\r\n";
-        }
-        out << "Content-Length: " << content_length << "\r\n\r\n";
-        std::string bytes = out.str();
-        const auto size = bytes.size();
-        if (auto peer = response_.peer()) return peer->send(Pistache::RawBuffer(std::move(bytes), size));
-        return Async::Promise<ssize_t>::rejected(std::runtime_error("peer gone"));
-    }
-
-    Http::ResponseWriter& response_;
-    bool head_;
-};
-
-// A request the host refuses before it reaches a route: bad framing.
-struct FramingError {
-    int status;
-    std::string detail;
-    std::string instance;  // the request path, when the request line was read
-};
-
-// Checks a request's header block before Pistache's parser sees its body.
-// Pistache 0.0.5 reserves the declared Content-Length (or chunk size) before
-// any limit applies (upstream #1325) and answers a malformed length with a
-// 500 carrying exception text; this check answers 400/411/413 first.
-// Pistache discards pipelined requests anyway, so one header block per
-// request is all there is to track.
-class FramingGuard {
-public:
-    FramingGuard(std::size_t max_body, std::size_t max_head) : max_body_(max_body), max_head_(max_head) {}
-
-    // Feeds the next bytes of the connection; throws FramingError.
-    void feed(const char* data, std::size_t len) {
-        if (checked_) return;
-        const std::size_t room = max_head_ + 4 > head_.size() ? max_head_ + 4 - head_.size() : 0;
-        head_.append(data, std::min(len, room));
-        const auto end = head_.find("\r\n\r\n");
-        if (end == std::string::npos) {
-            if (head_.size() > max_head_)
-                throw FramingError{431, "the request headers exceed " + std::to_string(max_head_) + " bytes",
-                                   request_path(head_)};
-            return;
-        }
-        checked_ = true;
-        check_headers(std::string_view(head_).substr(0, end));
-        head_.clear();
-    }
-    // The request was answered: the next bytes start a new one.
-    void next_request() {
-        checked_ = false;
-        head_.clear();
-    }
-
-private:
-    // The path of "METHOD /path?query HTTP/1.1", for the problem's instance.
-    static std::string request_path(std::string_view head) {
-        auto line = head.substr(0, head.find("\r\n"));
-        auto start = line.find(' ');
-        if (start == std::string_view::npos) return {};
-        auto target = line.substr(start + 1);
-        return std::string(target.substr(0, std::min(target.find(' '), target.find('?'))));
-    }
-
-    void check_headers(std::string_view head) const {
-        std::optional<std::string_view> length;
-        const auto fail = [&](int status, std::string detail) {
-            throw FramingError{status, std::move(detail), request_path(head)};
-        };
-        std::size_t pos = head.find("\r\n");
-        while (pos != std::string_view::npos) {
-            const std::size_t start = pos + 2;
-            pos = head.find("\r\n", start);
-            std::string_view line = head.substr(start, pos == std::string_view::npos ? head.npos : pos - start);
-            const auto colon = line.find(':');
-            if (colon == std::string_view::npos) continue;  // the parser rejects it
-            std::string_view name = line.substr(0, colon), value = line.substr(colon + 1);
-            value = trim_ows(value);
-            if (iequals(name, "Transfer-Encoding"))
-                fail(411, "chunked request bodies are not accepted; send Content-Length");
-            if (!iequals(name, "Content-Length")) continue;
-            // RFC 9112 6.3: 1*DIGIT, and several lengths must agree.
-            if (value.empty() || value.size() > 19 || value.find_first_not_of("0123456789") != std::string_view::npos)
-                fail(400, "invalid Content-Length");
-            if (length && *length != value) fail(400, "conflicting Content-Length headers");
-            length = value;
-            if (std::stoull(std::string(value)) > max_body_)
-                fail(413, "the request body exceeds the limit of " + std::to_string(max_body_) + " bytes");
-        }
-    }
-
-    std::size_t max_body_, max_head_;
-    bool checked_ = false;
-    std::string head_;
-};
+// Sends bytes; with `close`, shuts the socket down once they are written.
+void send_bytes(const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close) {
+    const auto size = bytes.size();
+    auto sent = peer->send(RawBuffer(std::move(bytes), size));
+    if (close)
+        sent.then([peer](ssize_t) { ::shutdown(peer->fd(), SHUT_RDWR); },
+                  [peer](std::exception_ptr) { ::shutdown(peer->fd(), SHUT_RDWR); });
+}
 
 class RequestHandler : public Http::Handler {
 public:
@@ -319,64 +268,134 @@ public:
 
     explicit RequestHandler(std::shared_ptr<Server::State> state) : state_(std::move(state)) {}
 
-    // Replaces Pistache's own input loop (same steps) so that framing errors
-    // and parser failures get problem+json instead of exception text, and so
-    // that HTTP/1.1 connections stay open unless the client says otherwise.
-    void onInput(const char* buffer, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
-        auto parser = getParser(peer);
-        auto& request = parser->request;
-        auto guard = framing_guard(peer);
-        try {
-            guard->feed(buffer, len);
-            if (!parser->feed(buffer, len))
-                throw FramingError{431, "the request headers are too large", {}};
-            if (parser->parse() != Http::Private::State::Done) return;
-            Http::ResponseWriter response(request.version(), transport(), this, peer);
-            request.copyAddress(peer->address());
-            response.headers().add<Http::Header::Connection>(connection_control(request));
-            peer->setIdle(false);
-            onRequest(request, std::move(response));
-        } catch (const FramingError& e) {
-            refuse(peer, request.version(), e.status, e.detail, e.instance);
-        } catch (const std::exception&) {
-            // Pistache's parser throws on malformed input: the client's fault.
-            refuse(peer, request.version(), 400, "malformed HTTP request", {});
+    // Pistache's parser is never fed (see onInput), but its transport's
+    // timer looks each peer's parser up: it must exist.
+    void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+        peer->putData(Http::Handler::ParserData, std::make_shared<Http::RequestParser>(1));
+        const auto& snapshot = state_->current();
+        CodecLimits limits;
+        limits.max_body = snapshot.server.max_request_bytes;
+        auto connection = std::make_shared<Connection>(limits, peer, peer->address().host());
+        peer->putData(kConnectionKey, connection);
+        std::size_t open = 0;
+        {
+            std::lock_guard lock(state_->connections_mutex);
+            state_->connections.emplace(peer.get(), connection);
+            open = state_->connections.size();
         }
-        parser->reset();
-        guard->next_request();
+        if (open > snapshot.server.max_connections) {
+            // Over the limit: answered and closed, and counted in the log
+            // (once a second at most: a flood must not flood the log too).
+            connection->closing = true;
+            const auto refused = state_->refused_connections.fetch_add(1) + 1;
+            static std::atomic<std::time_t> last_log{0};
+            const std::time_t now = std::time(nullptr);
+            if (last_log.exchange(now) != now)
+                spdlog::warn("{} open connections, more than server.max_connections ({}): refusing new ones ({} so far)",
+                             open - 1, snapshot.server.max_connections, refused);
+            ResponseBytes r;
+            r.status = 503;
+            r.content_type = kProblemContentType;
+            const std::string body = problem_json(503, "too many open connections; try again later", "");
+            r.body = body;
+            r.close = true;
+            send_bytes(peer, r.serialize(snapshot.server), true);
+            return;
+        }
+        arm(*connection, RequestDecoder::Phase::Idle, snapshot.server);
     }
 
-    void onTimeout(const Http::Request& request, Http::ResponseWriter response) override {
-        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        Reply(response, false).problem(408, "the request was not received in time", request.resource());
+    void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+        std::lock_guard lock(state_->connections_mutex);
+        state_->connections.erase(peer.get());
     }
 
-    void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+    // The bytes of a connection, as they arrive: the codec splits them into
+    // requests (pipelined ones too), each answered in order before the next
+    // is parsed.
+    void onInput(const char* buffer, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+        auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
+        if (!connection || connection->closing.load(std::memory_order_relaxed)) return;
+        const plugins::Snapshot& snapshot = state_->current();
+        connection->decoder.feed({buffer, len});
+        for (;;) {
+            auto event = connection->decoder.next();
+            switch (event.kind) {
+                case RequestDecoder::Event::Kind::None:
+                    arm(*connection, connection->decoder.phase(), snapshot.server);
+                    return;
+                case RequestDecoder::Event::Kind::Continue:
+                    peer->send(RawBuffer(std::string("HTTP/1.1 100 Continue\r\n\r\n"), 25));
+                    arm(*connection, RequestDecoder::Phase::Body, snapshot.server);
+                    continue;
+                case RequestDecoder::Event::Kind::Error:
+                    refuse(*connection, peer, snapshot, event.status, event.detail, event.instance);
+                    return;
+                case RequestDecoder::Event::Kind::Request:
+                    event.request.remote = connection->remote;
+                    respond(*connection, peer, snapshot, event.request);
+                    if (connection->closing.load(std::memory_order_relaxed)) return;
+                    arm(*connection, RequestDecoder::Phase::Idle, snapshot.server);
+                    continue;
+            }
+        }
+    }
+
+    // Never called: onInput answers every request itself.
+    void onRequest(const Http::Request&, Http::ResponseWriter) override {}
+
+    static constexpr const char* kConnectionKey = "trellis.connection";
+
+private:
+    // Sets the deadline of the phase the connection just entered (each phase
+    // once: header_timeout covers the whole request head, not each read).
+    static void arm(Connection& c, RequestDecoder::Phase phase, const config::ServerConfig& server) {
+        if (phase == c.phase && c.deadline_ns.load(std::memory_order_relaxed) != 0) return;
+        c.phase = phase;
+        std::chrono::milliseconds limit = server.keepalive_timeout;
+        if (phase == RequestDecoder::Phase::Head) limit = server.header_timeout;
+        if (phase == RequestDecoder::Phase::Body) limit = server.body_timeout;
+        c.deadline_phase.store(static_cast<int>(phase), std::memory_order_relaxed);
+        c.deadline_ns.store(ops::monotonic_ns() + static_cast<std::uint64_t>(limit.count()) * 1000000ULL,
+                            std::memory_order_release);
+    }
+
+    void respond(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const plugins::Snapshot& snapshot,
+                 const Request& request) {
         InFlight guard(state_->shard());
         const auto started = Clock::now();
-        const plugins::Snapshot& snapshot = state_->current();
-
         const std::string request_id = accept_or_make_request_id(request);
-        trellis_call call(request, Http::methodString(request.method()), request.resource(), request_id);
+        trellis_call call(request, request.method, request.path, request_id);
         call.database = snapshot.database.get();
         SlotRecord record(state_->slots, snapshot, request_id, call.method, call.path);
+        const plugins::Mount* owner = nullptr;
+        std::optional<Pipeline> pipeline;
         if (!snapshot.server.readiness_path.empty() && call.path == snapshot.server.readiness_path) {
             answer_readiness(call);
         } else {
-            Pipeline pipeline(snapshot, call, record.observer());
-            pipeline.respond();
-            record.set_status(call.status);
-            send(response, request, call, request_id);
-            pipeline.teardown();
-            if (snapshot.logging.access) access_log(snapshot, call, pipeline.owner(), request, started);
-            return;
+            pipeline.emplace(snapshot, call, record.observer());
+            pipeline->respond();
+            owner = pipeline->owner();
         }
         record.set_status(call.status);
-        send(response, request, call, request_id);
-        if (snapshot.logging.access) access_log(snapshot, call, nullptr, request, started);
+
+        const bool close = !request.keep_alive || state_->stopping.load(std::memory_order_relaxed);
+        ResponseBytes r;
+        r.status = call.status;
+        r.content_type = call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
+                                                                          : std::string_view(call.content_type);
+        r.headers = &call.headers;
+        r.request_id = request_id;
+        r.body = call.body;
+        r.head = request.method == "HEAD";
+        r.close = close;
+        if (close) connection.closing = true;
+        send_bytes(peer, r.serialize(snapshot.server), close);
+
+        if (pipeline) pipeline->teardown();
+        if (snapshot.logging.access) access_log(snapshot, call, owner, request, started);
     }
 
-private:
     // server.readiness_path on the serving port, for balancers that probe
     // the port they send traffic to: 503 once this process drains.
     void answer_readiness(trellis_call& call) const {
@@ -391,46 +410,26 @@ private:
         }
     }
 
-    static void send(Http::ResponseWriter& response, const Http::Request& request, trellis_call& call,
-                     const std::string& request_id) {
-        Reply reply(response, request.method() == Http::Method::Head);
-        for (auto& [name, value] : call.headers) reply.header(std::move(name), std::move(value));
-        reply.header("X-Request-Id", request_id);
-        const std::string_view content_type =
-            call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
-                                                              : std::string_view(call.content_type);
-        reply.send(call.status, content_type, call.body);
-    }
-
-    // Pistache 0.0.5 answers an HTTP/1.1 request that has no Connection
-    // header with "Connection: close"; HTTP/1.1 means keep-alive unless said
-    // otherwise (RFC 9112 9.3). While stopping, connections are closed.
-    Http::ConnectionControl connection_control(const Http::Request& request) const {
-        if (state_->stopping.load(std::memory_order_relaxed)) return Http::ConnectionControl::Close;
-        if (auto connection = request.headers().tryGet<Http::Header::Connection>()) return connection->control();
-        return request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
-                                                          : Http::ConnectionControl::Close;
-    }
-
-    std::shared_ptr<FramingGuard> framing_guard(const std::shared_ptr<Tcp::Peer>& peer) const {
-        static constexpr const char* kKey = "trellis.framing";
-        if (auto existing = peer->tryGetData(kKey)) return std::static_pointer_cast<FramingGuard>(existing);
-        auto guard = std::make_shared<FramingGuard>(state_->current().server.max_request_bytes, kHeaderAllowance);
-        peer->putData(kKey, guard);
-        return guard;
-    }
-
     // Answers a request that never reached routing, and closes the
     // connection: after bad framing, where the next request starts is unknown.
-    void refuse(const std::shared_ptr<Tcp::Peer>& peer, Http::Version version, int status, const std::string& detail,
-                const std::string& instance) {
-        Http::ResponseWriter response(version, transport(), this, peer);
-        response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-        Reply(response, false).problem(status, detail, instance);
+    void refuse(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const plugins::Snapshot& snapshot,
+                int status, const std::string& detail, const std::string& instance) {
+        connection.closing = true;
+        const std::string body = problem_json(status, detail, instance);
+        ResponseBytes r;
+        r.status = status;
+        r.content_type = kProblemContentType;
+        r.body = body;
+        r.close = true;
+        send_bytes(peer, r.serialize(snapshot.server), true);
+        log_refusal(snapshot, connection.remote, status, detail, instance);
+    }
+
+    static void log_refusal(const plugins::Snapshot& snapshot, const std::string& remote, int status,
+                            const std::string& detail, const std::string& instance) {
         // Refused before it became a request: in the access log all the same.
-        const auto& logging = state_->current().logging;
+        const auto& logging = snapshot.logging;
         if (!logging.access) return;
-        const std::string remote = peer->address().host();
         if (logging.access_json)
             ops::access_logger().info("{}", nlohmann::ordered_json{{"remote", remote},
                                                                    {"path", instance},
@@ -444,14 +443,13 @@ private:
 
     // X-Request-Id from the client when it is sane (it ends up in logs and
     // headers), else a fresh one: 16 hex digits, unique per process.
-    static std::string accept_or_make_request_id(const Http::Request& request) {
-        const auto& raw = request.headers().rawList();
-        if (auto it = raw.find("X-Request-Id"); it != raw.end()) {
-            std::string id = it->second.value();
+    static std::string accept_or_make_request_id(const Request& request) {
+        if (const auto given = request.header("X-Request-Id")) {
+            const std::string_view id = *given;
             const bool sane = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
                 return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
             });
-            if (sane) return id;
+            if (sane) return std::string(id);
         }
         static std::atomic<std::uint64_t> counter{0};
         static const std::uint64_t seed =
@@ -477,27 +475,71 @@ private:
     }
 
     static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const plugins::Mount* owner,
-                           const Http::Request& request, Clock::time_point started) {
+                           const Request& request, Clock::time_point started) {
         const double ms =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
         const std::string_view plugin = owner ? std::string_view(owner->plugin->name()) : std::string_view("-");
         const std::string_view route = call.route.empty() ? std::string_view("-") : call.route;
-        const std::string remote = request.address().host();
         if (snapshot.logging.access_json) {
             nlohmann::ordered_json line = {
-                {"remote", remote},       {"method", call.method}, {"path", call.path},
-                {"route", route},         {"plugin", plugin},      {"status", call.status},
-                {"bytes", call.body.size()}, {"duration_ms", ms},  {"request_id", call.request_id},
+                {"remote", request.remote}, {"method", call.method}, {"path", call.path},
+                {"route", route},           {"plugin", plugin},      {"status", call.status},
+                {"bytes", call.body.size()}, {"duration_ms", ms},    {"request_id", call.request_id},
             };
             ops::access_logger().info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         } else {
-            ops::access_logger().info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", remote, call.method,
-                                      call.path, call.status, call.body.size(), ms, route, plugin, call.request_id);
+            ops::access_logger().info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", request.remote,
+                                      call.method, call.path, call.status, call.body.size(), ms, route, plugin,
+                                      call.request_id);
         }
     }
 
     std::shared_ptr<Server::State> state_;
 };
+
+// Closes connections whose phase outlived its timeout: a request head or
+// body not received in time gets 408, an idle keep-alive connection is
+// simply closed.
+void reap(Server::State& state) {
+    const auto interval = std::chrono::milliseconds(100);
+    std::unique_lock lock(state.reaper_mutex);
+    while (!state.reaper_wake.wait_for(lock, interval, [&] { return state.reaper_stop; })) {
+        const std::uint64_t now = ops::monotonic_ns();
+        std::vector<std::pair<std::shared_ptr<Tcp::Peer>, int>> expired;
+        {
+            std::lock_guard connections_lock(state.connections_mutex);
+            for (const auto& [key, weak] : state.connections) {
+                const auto connection = weak.lock();
+                if (!connection || connection->closing.load(std::memory_order_relaxed)) continue;
+                const auto deadline = connection->deadline_ns.load(std::memory_order_acquire);
+                if (deadline == 0 || now < deadline) continue;
+                if (auto peer = connection->peer.lock()) {
+                    connection->closing = true;
+                    expired.emplace_back(std::move(peer), connection->deadline_phase.load(std::memory_order_relaxed));
+                }
+            }
+        }
+        if (expired.empty()) continue;
+        const auto snapshot = state.snapshot.load(std::memory_order_acquire);
+        for (const auto& [peer, phase] : expired) {
+            if (phase == static_cast<int>(RequestDecoder::Phase::Idle)) {
+                ::shutdown(peer->fd(), SHUT_RDWR);
+                continue;
+            }
+            const bool head = phase == static_cast<int>(RequestDecoder::Phase::Head);
+            const std::string body = problem_json(
+                408, head ? "the request headers were not received within server.header_timeout"
+                          : "the request body was not received within server.body_timeout",
+                "");
+            ResponseBytes r;
+            r.status = 408;
+            r.content_type = kProblemContentType;
+            r.body = body;
+            r.close = true;
+            send_bytes(peer, r.serialize(snapshot->server), true);
+        }
+    }
+}
 
 }  // namespace
 
@@ -509,6 +551,14 @@ Server::Server(std::shared_ptr<const plugins::Snapshot> snapshot, ServerOptions 
 
 Server::~Server() {
     if (endpoint_) endpoint_->shutdown();
+    if (state_->reaper.joinable()) {
+        {
+            std::lock_guard lock(state_->reaper_mutex);
+            state_->reaper_stop = true;
+        }
+        state_->reaper_wake.notify_all();
+        state_->reaper.join();
+    }
 }
 
 void Server::start() {
@@ -522,10 +572,9 @@ void Server::start() {
     auto options = Http::Endpoint::options()
                        .threads(static_cast<int>(threads))
                        .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
-                       .maxRequestSize(cfg.max_request_bytes + kHeaderAllowance)
-                       .headerTimeout(cfg.header_timeout)
-                       .bodyTimeout(cfg.body_timeout)
-                       .keepaliveTimeout(cfg.keepalive_timeout);
+                       .headerTimeout(kPistacheTimersOff)
+                       .bodyTimeout(kPistacheTimersOff)
+                       .keepaliveTimeout(kPistacheTimersOff);
     endpoint_->init(options);
     endpoint_->setHandler(std::make_shared<RequestHandler>(state_));
     try {
@@ -543,6 +592,7 @@ void Server::start() {
         endpoint_.reset();
         throw std::runtime_error("cannot listen on " + cfg.listen + ":" + std::to_string(cfg.port) + ": " + e.what());
     }
+    state_->reaper = std::thread([state = state_] { reap(*state); });
     if (options_.inherited_listener >= 0)
         spdlog::info("serving http://{}:{} with {} threads", cfg.listen, port(), threads);
     else

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
-#include <pistache/http.h>
 #include <spdlog/spdlog.h>
 
 #include "db/statements.hpp"
+#include "http/request.hpp"
 #include "http/router.hpp"
 #include "http/text.hpp"
 #include "ops/logging.hpp"
@@ -26,17 +26,9 @@ trellis_str keep(trellis_call* call, std::string value) {
     return str(call->scratch.emplace_front(std::move(value)));
 }
 
-// RFC 9110 token characters: what a header name may contain.
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    });
-}
-
 trellis_str request_method(trellis_call* call) { return str(call->method); }
 trellis_str request_path(trellis_call* call) { return str(call->path); }
-trellis_str request_body(trellis_call* call) { return str(call->request.body()); }
+trellis_str request_body(trellis_call* call) { return str(call->request.body); }
 
 int request_param(trellis_call* call, trellis_str name, trellis_str* out) {
     if (!call->params) return 0;
@@ -50,13 +42,12 @@ int request_param(trellis_call* call, trellis_str name, trellis_str* out) {
 }
 
 int request_query(trellis_call* call, trellis_str name, trellis_str* out) {
-    const auto& query = call->request.query();
     std::string key;
-    for (auto it = query.parameters_begin(); it != query.parameters_end(); ++it) {
+    for (const auto& [raw_key, raw_value] : call->request.query_pairs()) {
         key.clear();
-        if (!http::percent_decode(it->first, key, true) || key != view(name)) continue;
+        if (!http::percent_decode(raw_key, key, true) || key != view(name)) continue;
         std::string value;
-        if (!http::percent_decode(it->second, value, true)) return 0;
+        if (!http::percent_decode(raw_value, value, true)) return 0;
         *out = keep(call, std::move(value));
         return 1;
     }
@@ -64,10 +55,9 @@ int request_query(trellis_call* call, trellis_str name, trellis_str* out) {
 }
 
 int request_header(trellis_call* call, trellis_str name, trellis_str* out) {
-    const auto& raw = call->request.headers().rawList();
-    auto it = raw.find(std::string(view(name)));  // the map compares case-insensitively
-    if (it == raw.end()) return 0;
-    *out = keep(call, it->second.value());
+    const auto value = call->request.header(view(name));
+    if (!value) return 0;
+    *out = str(*value);  // the request outlives the call
     return 1;
 }
 
@@ -79,14 +69,10 @@ int response_status(trellis_call* call, int status) {
 
 int response_header(trellis_call* call, trellis_str name, trellis_str value) {
     auto n = view(name), v = view(value);
-    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
+    if (!http::is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
     if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding")) return 0;
     if (iequals(n, "Content-Type")) {
-        try {
-            (void)Pistache::Http::Mime::MediaType::fromString(std::string(v));  // sent typed: must parse
-        } catch (const std::exception&) {
-            return 0;
-        }
+        if (!http::is_media_type(v)) return 0;
         call->content_type.assign(v);
         return 1;
     }

@@ -14,8 +14,8 @@
 
 #include <trellis/abi.h>
 
-namespace Pistache::Http {
-class Request;
+namespace trellis::http {
+struct Request;
 }
 namespace trellis::db {
 class Database;
@@ -35,11 +35,11 @@ struct trellis_plugin_ctx {
 // its teardown hooks ran. Hooks, the route handler and error handlers all
 // see the same call; `plugin` is whichever plugin's code runs now.
 struct trellis_call {
-    trellis_call(const Pistache::Http::Request& request_, std::string_view method_, std::string_view path_,
+    trellis_call(const trellis::http::Request& request_, std::string_view method_, std::string_view path_,
                  std::string_view request_id_)
         : request(request_), method(method_), path(path_), request_id(request_id_) {}
 
-    const Pistache::Http::Request& request;
+    const trellis::http::Request& request;
     std::string_view method;
     std::string_view path;
     std::string_view request_id;

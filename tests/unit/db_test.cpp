@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include <pistache/http.h>
+#include "http/request.hpp"
 #include <soci/soci.h>
 
 #include "db/database.hpp"
@@ -55,7 +55,7 @@ const char* pg_url() {
 // One request's worth of database use, as the host sets it up.
 struct Call {
     explicit Call(Database* database) { call.database = database; }
-    Pistache::Http::Request request;
+    trellis::http::Request request;  // the plain value the codec produces: no socket needed
     trellis_call call{request, "GET", "/", "test-request"};
     trellis_call* get() { return &call; }
 
