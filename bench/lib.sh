@@ -226,17 +226,19 @@ PY
     echo "  e.g. $(cat "$work/a-1.json")"
 }
 
-# measure PEER_PID PEER_URL TRELLIS_PID TRELLIS_URL [WRK_ARGS...]: warms
-# each server up (the peer first), then runs the load alternately (peer,
-# trellis, peer, trellis...) for $rounds rounds, printing every round with
-# the server process' CPU time per request (user + system, from /proc; on a
-# shared machine it moves much less than req/s). Keeps per server the best
-# round (highest req/s, with that run's p99 and CPU) in
-# best_rps[peer|trellis], best_p99[...] and best_cpu[...].
-measure() {
-    declare -A pid=([peer]=$1 [trellis]=$3) url=([peer]=$2 [trellis]=$4)
-    shift 4
-    declare -gA best_rps=([peer]=0 [trellis]=0) best_p99=() best_cpu=()
+# measure_servers NAME... [-- WRK_ARGS...]: the servers named (their pids
+# and URLs in the global associative arrays server_pid[NAME] and
+# server_url[NAME]) are warmed up in that order, then loaded alternately
+# (first, second, ..., first, ...) for $rounds rounds, printing every round
+# with the server's CPU time per request (user + system of the process and
+# its children, from /proc; on a shared machine it moves much less than
+# req/s). Keeps per server the best round (highest req/s, with that run's p99
+# and CPU) in best_rps[NAME], best_p99[NAME] and best_cpu[NAME].
+measure_servers() {
+    local names=() name
+    while (( $# )) && [[ $1 != -- ]]; do names+=("$1"); shift; done
+    (( $# )) && shift
+    declare -gA best_rps=() best_p99=() best_cpu=()
     local tick_us=$((1000000 / $(getconf CLK_TCK)))
 
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -244,42 +246,61 @@ measure() {
     if awk -v l="${load_before%% *}" 'BEGIN { exit !(l > 1.0) }'; then
         echo "bench: warning: the machine is busy (load ${load_before%% *}): absolute numbers will be low and noisy" >&2
     fi
-    run_wrk "$peer_name" "${url[peer]}" "$warmup" "$work/warmup-$peer_name.txt" "$@"
-    run_wrk trellis "${url[trellis]}" "$warmup" "$work/warmup-trellis.txt" "$@"
+    for name in "${names[@]}"; do
+        best_rps[$name]=0
+        run_wrk "$name" "${server_url[$name]}" "$warmup" "$work/warmup-$name.txt" "$@"
+    done
 
-    local round name shown out r p c ticks
+    local round out r p c ticks
     printf '\n%-10s %-6s %10s %10s %12s\n' server round req/s p99_ms cpu_us/req
     for round in $(seq "$rounds"); do
-        for name in peer trellis; do
-            shown=$name
-            [[ $name == peer ]] && shown=$peer_name
-            out=$work/$shown-$round.txt
-            ticks=$(cpu_ticks "${pid[$name]}")
-            run_wrk "$shown" "${url[$name]}" "$duration" "$out" "$@" >/dev/null
-            ticks=$(( $(cpu_ticks "${pid[$name]}") - ticks ))
+        for name in "${names[@]}"; do
+            out=$work/$name-$round.txt
+            ticks=$(cpu_ticks "${server_pid[$name]}")
+            run_wrk "$name" "${server_url[$name]}" "$duration" "$out" "$@" >/dev/null
+            ticks=$(( $(cpu_ticks "${server_pid[$name]}") - ticks ))
             r=$(rps "$out"); p=$(p99_ms "$out")
             c=$(awk -v t="$ticks" -v us="$tick_us" -v n="$(requests "$out")" 'BEGIN { printf "%.1f", t * us / n }')
-            printf '%-10s %-6s %10s %10s %12s\n' "$shown" "$round" "$r" "$p" "$c"
+            printf '%-10s %-6s %10s %10s %12s\n' "$name" "$round" "$r" "$p" "$c"
             if (( r > best_rps[$name] )); then best_rps[$name]=$r; best_p99[$name]=$p; best_cpu[$name]=$c; fi
         done
     done
 }
 
-# report PEER_LABEL TRELLIS_LABEL: the result table, the trellis/peer req/s
-# ratio (the number to watch) and the CPU-per-request ratio.
+# measure PEER_PID PEER_URL TRELLIS_PID TRELLIS_URL [WRK_ARGS...]: the
+# peer ($peer_name) and trellis, through measure_servers.
+measure() {
+    declare -gA server_pid=([$peer_name]=$1 [trellis]=$3) server_url=([$peer_name]=$2 [trellis]=$4)
+    shift 4
+    measure_servers "$peer_name" trellis -- "$@"
+}
+
+# ratio A B FIELD: FIELD (best_rps or best_cpu) of server A over server B, two decimals.
+ratio() {
+    local -n field=$3
+    awk -v a="${field[$1]}" -v b="${field[$2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
+}
+
+# table_row LABEL NAME: one row of the result table.
+table_row() {
+    printf '| %-36s | %9s | %8s | %12s |\n' "$1" "${best_rps[$2]}" "${best_p99[$2]}" "${best_cpu[$2]}"
+}
+table_head() {
+    printf '| %-36s | %9s | %8s | %12s |\n' server req/s "p99 (ms)" "CPU us/req"
+    printf '|%s|%s|%s|%s|\n' -------------------------------------- ----------- ---------- --------------
+}
+
+# report PEER_LABEL TRELLIS_LABEL: the result table of measure, the
+# trellis/peer req/s ratio (the number to watch) and the CPU-per-request ratio.
 report() {
-    local peer_label=$1 trellis_label=$2 ratio
     echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "best of $rounds alternating rounds per server (highest req/s, with that run's p99 and"
     echo "server CPU time per request)."
     echo
-    printf '| %-28s | %9s | %8s | %12s |\n' server req/s "p99 (ms)" "CPU us/req"
-    printf '|%s|%s|%s|%s|\n' ------------------------------ ----------- ---------- --------------
-    printf '| %-28s | %9s | %8s | %12s |\n' "$peer_label" "${best_rps[peer]}" "${best_p99[peer]}" "${best_cpu[peer]}"
-    printf '| %-28s | %9s | %8s | %12s |\n' "$trellis_label" "${best_rps[trellis]}" "${best_p99[trellis]}" "${best_cpu[trellis]}"
-    ratio=$(awk -v t="${best_rps[trellis]}" -v b="${best_rps[peer]}" 'BEGIN { printf "%.2f", t / b }')
+    table_head
+    table_row "$1" "$peer_name"
+    table_row "$2" trellis
     echo
-    echo "trellis/$peer_name req/s ratio: $ratio"
-    ratio=$(awk -v t="${best_cpu[trellis]}" -v b="${best_cpu[peer]}" 'BEGIN { if (b > 0) printf "%.2f", t / b; else print "n/a" }')
-    echo "trellis/$peer_name CPU per request: $ratio"
+    echo "trellis/$peer_name req/s ratio: $(ratio trellis "$peer_name" best_rps)"
+    echo "trellis/$peer_name CPU per request: $(ratio trellis "$peer_name" best_cpu)"
 }

@@ -70,25 +70,9 @@ done
 sleep 1  # every worker serving
 idle_memory=$(memory_line "idle" "${pid[workers]}")
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "load average before the runs: $load_before"
-for name in bare single workers; do run_wrk "$name" "${url[$name]}" "$warmup" "$work/warmup-$name.txt"; done
-
-declare -A best_rps=([bare]=0 [single]=0 [workers]=0) best_p99 best_cpu
-tick_us=$((1000000 / $(getconf CLK_TCK)))
-printf '\n%-10s %-6s %10s %10s %12s\n' server round req/s p99_ms cpu_us/req
-for round in $(seq "$rounds"); do
-    for name in bare single workers; do
-        out=$work/$name-$round.txt
-        ticks=$(cpu_ticks "${pid[$name]}")
-        run_wrk "$name" "${url[$name]}" "$duration" "$out" >/dev/null
-        ticks=$(( $(cpu_ticks "${pid[$name]}") - ticks ))
-        r=$(rps "$out"); p=$(p99_ms "$out")
-        c=$(awk -v t="$ticks" -v us="$tick_us" -v n="$(requests "$out")" 'BEGIN { printf "%.1f", t * us / n }')
-        printf '%-10s %-6s %10s %10s %12s\n' "$name" "$round" "$r" "$p" "$c"
-        if (( r > best_rps[$name] )); then best_rps[$name]=$r; best_p99[$name]=$p; best_cpu[$name]=$c; fi
-    done
-done
+declare -A server_pid=([bare]=${pid[bare]} [single]=${pid[single]} [workers]=${pid[workers]})
+declare -A server_url=([bare]=${url[bare]} [single]=${url[single]} [workers]=${url[workers]})
+measure_servers bare single workers
 loaded_memory=$(memory_line "after load" "${pid[workers]}")
 
 echo
@@ -98,14 +82,11 @@ echo "  wrk -t$wrk_threads -c$connections -d$duration --latency http://127.0.0.1
 echo "Build: $build_dir ($build_type); $threads server threads in all per server; $(nproc) cores shared with wrk"
 echo "load average before/after: $load_before / $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| %-40s | %9s | %8s | %12s |\n' server req/s "p99 (ms)" "CPU us/req"
-printf '|%s|%s|%s|%s|\n' ------------------------------------------ ----------- ---------- --------------
-printf '| %-40s | %9s | %8s | %12s |\n' "bare Pistache 0.0.5 ($threads threads)" "${best_rps[bare]}" "${best_p99[bare]}" "${best_cpu[bare]}"
-printf '| %-40s | %9s | %8s | %12s |\n' "trellis, one process ($threads threads)" "${best_rps[single]}" "${best_p99[single]}" "${best_cpu[single]}"
-printf '| %-40s | %9s | %8s | %12s |\n' "trellis, 2 workers x $((threads / 2)) threads" "${best_rps[workers]}" "${best_p99[workers]}" "${best_cpu[workers]}"
+table_head
+table_row "bare Pistache 0.0.5 ($threads threads)" bare
+table_row "trellis, one process ($threads threads)" single
+table_row "trellis, 2 workers x $((threads / 2)) threads" workers
 echo
-awk -v w="${best_rps[workers]}" -v s="${best_rps[single]}" -v b="${best_rps[bare]}" \
-    'BEGIN { printf "workers/single req/s: %.2f   workers/bare req/s: %.2f\n", w / s, w / b }'
-awk -v w="${best_cpu[workers]}" -v s="${best_cpu[single]}" -v b="${best_cpu[bare]}" \
-    'BEGIN { printf "workers/single CPU per request: %.2f   workers/bare CPU per request: %.2f\n", w / s, w / b }'
+echo "workers/single req/s: $(ratio workers single best_rps)   workers/bare req/s: $(ratio workers bare best_rps)"
+echo "workers/single CPU per request: $(ratio workers single best_cpu)   workers/bare CPU per request: $(ratio workers bare best_cpu)"
 echo "memory (trellis, 2 workers): $idle_memory; $loaded_memory"

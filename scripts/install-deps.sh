@@ -16,7 +16,7 @@ packages=(
   # the packaging test: systemd-analyze
   systemd
   # benchmarks and the README's examples
-  libbenchmark-dev wrk curl
+  libbenchmark-dev wrk curl nginx
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <llhttp.h>
 
 #include <utility>
+#include <vector>
 
 #include "http/text.hpp"
 
@@ -12,29 +13,38 @@ namespace {
 
 // Splits a request target into path and query. Absolute-form
 // ("http://host:8080/a?b", RFC 9112 3.2.2) is routed by its path.
-void split_target(const std::string& target, std::string& path, std::string& query) {
+void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
     std::string_view rest = target;
     if (!rest.empty() && rest.front() != '/' && rest != "*") {
         const auto scheme_end = rest.find("://");
         if (scheme_end != std::string_view::npos) {
             const auto path_start = rest.find_first_of("/?", scheme_end + 3);
-            rest = path_start == std::string_view::npos ? std::string_view("/") : rest.substr(path_start);
+            rest = path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
         }
     }
     const auto q = rest.find('?');
-    path.assign(rest.substr(0, q));
-    if (path.empty()) path = "/";  // "http://host?x"
-    query.assign(q == std::string_view::npos ? std::string_view() : rest.substr(q + 1));
+    path = rest.substr(0, q);
+    if (path.empty()) path = "/";  // "http://host" and "http://host?x"
+    query = q == std::string_view::npos ? std::string_view() : rest.substr(q + 1);
 }
+
+// A piece of the arena: views are made from these once the arena stops growing.
+struct Span {
+    std::size_t offset = 0, length = 0;
+};
 
 }  // namespace
 
+// The parser's state for one connection. Every byte of a request head is
+// appended to one arena (method, target, header names and values as spans
+// into it), the body to another; both keep their capacity from request to
+// request. The request's views are made when its head is complete.
 struct RequestDecoder::Parser {
     explicit Parser(CodecLimits limits_) : limits(limits_) {
         llhttp_settings_init(&settings);
         settings.on_message_begin = [](llhttp_t* p) { return self(p)->message_begin(); };
-        settings.on_method = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->append(self(p)->current.method, at, n); };
-        settings.on_url = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->append(self(p)->current.target, at, n); };
+        settings.on_method = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->append(self(p)->method, at, n); };
+        settings.on_url = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->append(self(p)->target, at, n); };
         settings.on_header_field = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->field_data(at, n); };
         settings.on_header_value = [](llhttp_t* p, const char* at, std::size_t n) { return self(p)->value_data(at, n); };
         settings.on_header_value_complete = [](llhttp_t* p) { return self(p)->header_complete(); };
@@ -48,42 +58,54 @@ struct RequestDecoder::Parser {
 
     static Parser* self(llhttp_t* p) { return static_cast<Parser*>(p->data); }
 
+    std::string_view text(Span s) const { return std::string_view(arena).substr(s.offset, s.length); }
+
+    // The request's path as far as it was read, for a problem's instance.
+    std::string path_so_far() const {
+        std::string_view path, query;
+        split_target(text(target), path, query);
+        return target.length ? std::string(path) : std::string();
+    }
+
     // Stops parsing with an answer for the client; the connection closes after it.
     int refuse(int status, std::string detail) {
         if (failure.kind != Event::Kind::Error) {
             failure.kind = Event::Kind::Error;
             failure.status = status;
             failure.detail = std::move(detail);
-            failure.instance = current.path;
+            failure.instance = path_so_far();
         }
         return HPE_USER;
     }
 
     int message_begin() {
+        auto headers = std::move(current.headers);  // keeps the vector's capacity
+        headers.clear();
         current = Request{};
-        field.clear();
-        value.clear();
-        header_bytes = 0;
+        current.headers = std::move(headers);
+        arena.clear();
+        body.clear();
+        spans.clear();
+        method = target = field = value = Span{};
+        in_field = false;
         phase = Phase::Head;
         return 0;
     }
 
-    int append(std::string& to, const char* at, std::size_t n) {
-        header_bytes += n;
-        if (header_bytes > limits.max_header_bytes) return too_large_head();
-        to.append(at, n);
+    // Appends a fragment to the arena and grows `span` over it (fragments of
+    // one item are contiguous: llhttp reports them in order).
+    int append(Span& span, const char* at, std::size_t n) {
+        if (arena.size() + n > limits.max_header_bytes)
+            return refuse(431, "the request line and headers exceed " + std::to_string(limits.max_header_bytes) + " bytes");
+        if (span.length == 0) span.offset = arena.size();
+        arena.append(at, n);
+        span.length += n;
         return 0;
-    }
-
-    int too_large_head() {
-        if (current.path.empty() && !current.target.empty()) split_target(current.target, current.path, current.query);
-        return refuse(431, "the request line and headers exceed " + std::to_string(limits.max_header_bytes) + " bytes");
     }
 
     int field_data(const char* at, std::size_t n) {
         if (!in_field) {  // a new header line starts
-            field.clear();
-            value.clear();
+            field = value = Span{};
             in_field = true;
         }
         return append(field, at, n);
@@ -102,16 +124,19 @@ struct RequestDecoder::Parser {
 
     int header_complete() {
         in_field = false;
-        if (current.headers.size() >= limits.max_headers)
+        if (spans.size() >= limits.max_headers)
             return refuse(431, "more than " + std::to_string(limits.max_headers) + " header fields");
-        current.headers.emplace_back(std::move(field), std::string(trim_ows(value)));
-        field.clear();
-        value.clear();
+        spans.emplace_back(field, value);
+        field = value = Span{};
         return 0;
     }
 
     int headers_complete() {
+        // The arena is complete: the views can be made.
+        current.method = text(method);
+        current.target = text(target);
         split_target(current.target, current.path, current.query);
+        for (const auto& [name, v] : spans) current.headers.emplace_back(text(name), trim_ows(text(v)));
         current.version_minor = parser.http_minor;
         if (parser.http_major == 0) return refuse(400, "HTTP/0.9 requests are not accepted; send HTTP/1.1");
         if (parser.http_major != 1 || parser.http_minor > 1)
@@ -139,23 +164,23 @@ struct RequestDecoder::Parser {
 
     int chunk_header() {
         // parser.content_length is this chunk's size: refuse before reading it.
-        if (parser.content_length > limits.max_body - std::min(limits.max_body, current.body.size()))
+        if (parser.content_length > limits.max_body - std::min(limits.max_body, body.size()))
             return refuse(413, "the request body exceeds the limit of " + std::to_string(limits.max_body) + " bytes");
         return 0;
     }
 
     int body_data(const char* at, std::size_t n) {
-        if (current.body.size() + n > limits.max_body)
+        if (body.size() + n > limits.max_body)
             return refuse(413, "the request body exceeds the limit of " + std::to_string(limits.max_body) + " bytes");
-        current.body.append(at, n);
+        body.append(at, n);
         return 0;
     }
 
     int message_complete() {
+        current.body = body;
         current.keep_alive = llhttp_should_keep_alive(&parser) != 0 && parser.upgrade == 0;
         staged.kind = Event::Kind::Request;
-        staged.request = std::move(current);
-        current = Request{};
+        staged.request = &current;
         phase = Phase::Idle;
         return HPE_PAUSED;
     }
@@ -187,11 +212,10 @@ struct RequestDecoder::Parser {
             if (err == HPE_PAUSED_H2_UPGRADE) refuse(505, "HTTP/2 is not served on this port; send HTTP/1.1");
             if (failure.kind != Event::Kind::Error) {
                 // llhttp's own verdict: malformed request line, header, chunk or framing.
-                if (current.path.empty() && !current.target.empty()) split_target(current.target, current.path, current.query);
                 failure.kind = Event::Kind::Error;
                 failure.status = 400;
                 failure.detail = std::string("malformed HTTP request: ") + llhttp_get_error_reason(&parser);
-                failure.instance = current.path;
+                failure.instance = path_so_far();
             }
             return failure;
         }
@@ -209,10 +233,13 @@ struct RequestDecoder::Parser {
     std::size_t pos = 0;
     const char* exec_start = nullptr;
     char previous_byte = '\0';  // the byte before exec_start
+
     Request current;
-    std::string field, value;
+    std::string arena, body;
+    Span method, target, field, value;
+    std::vector<std::pair<Span, Span>> spans;  // header names and values
     bool in_field = false;  // between a header name's fragments
-    std::size_t header_bytes = 0;
+
     Event staged, failure;
     Phase phase = Phase::Idle;
     bool upgraded = false;

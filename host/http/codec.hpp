@@ -47,7 +47,7 @@ public:
             Continue,  // the client waits for "100 Continue" before sending the body
             Error,     // answer `status` with `detail`, then close
         } kind = Kind::None;
-        Request request;
+        Request* request = nullptr;  // Kind::Request: valid until the next call of next()
         int status = 0;
         std::string detail;
         std::string instance;  // the request's path when it was read

@@ -213,8 +213,10 @@ struct ResponseBytes {
     bool head = false;   // a HEAD answer: the GET answer's headers, no body
     bool close = false;
 
-    std::string serialize(const config::ServerConfig& server) const {
-        std::string out;
+    // Into a buffer this thread reuses (the view is valid until its next call).
+    std::string_view serialize(const config::ServerConfig& server) const {
+        thread_local std::string out;
+        out.clear();
         out.reserve(160 + body.size() + (headers ? headers->size() * 48 : 0));
         out += "HTTP/1.1 ";
         out += std::to_string(status);
@@ -262,7 +264,7 @@ struct ResponseBytes {
 // Pistache's write queue (which costs an eventfd write and read and two
 // epoll_ctl per answer). Whatever the kernel does not take at once, and
 // anything sent from another thread, goes through the queue, in order.
-void send_bytes(Connection* connection, const std::shared_ptr<Tcp::Peer>& peer, std::string bytes, bool close,
+void send_bytes(Connection* connection, const std::shared_ptr<Tcp::Peer>& peer, std::string_view bytes, bool close,
                 bool on_reactor_thread) {
     const int fd = peer->fd();
     if (on_reactor_thread && connection && connection->queued == 0) {
@@ -275,11 +277,10 @@ void send_bytes(Connection* connection, const std::shared_ptr<Tcp::Peer>& peer, 
             ::shutdown(fd, SHUT_RDWR);  // the client is gone
             return;
         }
-        if (n > 0) bytes.erase(0, static_cast<std::size_t>(n));
+        if (n > 0) bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     if (connection) ++connection->queued;
-    const auto size = bytes.size();
-    auto sent = peer->send(RawBuffer(std::move(bytes), size));
+    auto sent = peer->send(RawBuffer(std::string(bytes), bytes.size()));
     std::weak_ptr<Connection> weak;
     if (connection) weak = connection->self;
     const auto done = [weak, peer, close] {
@@ -360,8 +361,8 @@ public:
                     refuse(*connection, peer, snapshot, event.status, event.detail, event.instance);
                     return;
                 case RequestDecoder::Event::Kind::Request:
-                    event.request.remote = connection->remote;
-                    respond(*connection, peer, snapshot, event.request);
+                    event.request->remote = connection->remote;
+                    respond(*connection, peer, snapshot, *event.request);
                     if (connection->closing.load(std::memory_order_relaxed)) return;
                     arm(*connection, RequestDecoder::Phase::Idle, snapshot.server);
                     continue;
