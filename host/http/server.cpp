@@ -429,10 +429,13 @@ private:
     // the port they send traffic to: 503 once this process drains.
     void answer_readiness(trellis_call& call) const {
         call.content_type = "application/json";
-        if (state_->stopping.load(std::memory_order_relaxed)) {
+        const bool service_stopping = state_->slots && state_->slots->service_stopping();
+        if (state_->stopping.load(std::memory_order_relaxed) || service_stopping) {
             call.status = 503;
             call.content_type = std::string(kProblemContentType);
-            call.body = problem_json(503, "draining: this process is stopping", call.path);
+            call.body = problem_json(503, service_stopping ? "draining: the service is stopping"
+                                                           : "draining: this process is stopping",
+                                     call.path);
         } else {
             call.status = 200;
             call.body = R"({"status":"ready"})";

@@ -112,6 +112,9 @@ void WorkerSlotWriter::set_routes(const std::vector<std::pair<std::string, std::
 
 void WorkerSlotWriter::set_ready() { block_->ready.store(1, std::memory_order_release); }
 void WorkerSlotWriter::set_draining() { block_->draining.store(1, std::memory_order_release); }
+bool WorkerSlotWriter::service_stopping() const noexcept {
+    return block_->service_stopping.load(std::memory_order_acquire) != 0;
+}
 
 ThreadSlot& WorkerSlotWriter::slot() noexcept {
     static std::atomic<unsigned> next{0};
@@ -193,6 +196,7 @@ WorkerBlockReader::~WorkerBlockReader() {
 
 bool WorkerBlockReader::ready() const noexcept { return block_->ready.load(std::memory_order_acquire) != 0; }
 bool WorkerBlockReader::draining() const noexcept { return block_->draining.load(std::memory_order_acquire) != 0; }
+void WorkerBlockReader::set_service_stopping() noexcept { block_->service_stopping.store(1, std::memory_order_release); }
 
 std::int64_t WorkerBlockReader::in_flight() const noexcept {
     std::int64_t total = 0;

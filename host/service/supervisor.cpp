@@ -250,14 +250,27 @@ private:
         notify_ready();
     }
 
+    // A new generation that will not become whole: workers still loading
+    // are killed; those already serving (they take connections as soon as
+    // they are ready) drain like an old generation, losing nothing.
     void abandon_next(const std::string& why) {
         const unsigned number = next_->number;
+        const auto grace = next_->config.server.shutdown_grace;
         {
             std::lock_guard lock(mutex_);
-            for (auto& w : workers_)
-                if (w.generation == number && w.pid > 0) ::kill(w.pid, SIGKILL);
+            for (auto& w : workers_) {
+                if (w.generation != number || w.pid <= 0) continue;
+                if (w.state == Worker::State::Ready) {
+                    w.drain_at = Clock::now();
+                    w.drain_deadline = Clock::now() + grace + kKillMargin;
+                } else if (w.state == Worker::State::Starting) {
+                    ::kill(w.pid, SIGKILL);
+                }
+            }
         }
         next_.reset();
+        steer();
+        send_due_drains(Clock::now());
         generation_failed(why);
     }
 
@@ -343,6 +356,13 @@ private:
         }
         std::sort(live.begin(), live.end());
         live.erase(std::unique(live.begin(), live.end()), live.end());
+        // None serving yet (start-up, every worker restarting): queue for the
+        // serving generation's own slots, never for a slot a smaller
+        // generation left without a worker.
+        if (live.empty()) {
+            const Generation* gen = current_ ? current_.get() : next_.get();
+            for (unsigned i = 0; i < gen->workers && i < group->size(); ++i) live.push_back(i);
+        }
         if (live == steered_ && steered_group_ == group.get()) return;
         try {
             group->steer(live);
@@ -479,6 +499,8 @@ private:
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
+            // Readiness on the serving port (server.readiness_path) fails now too.
+            for (auto& w : workers_) w.block->set_service_stopping();
         }
         if (prepare_pid_ > 0) ::kill(prepare_pid_, SIGKILL);
         // Readiness fails now; balancers get server.drain_delay to notice
@@ -493,12 +515,17 @@ private:
         drain_at_.reset();
         const auto grace = current_ ? current_->config.server.shutdown_grace : pending_config_.server.shutdown_grace;
         stop_deadline_ = Clock::now() + grace + kKillMargin;
-        std::vector<unsigned> generations;
         {
+            // Every worker now, including those a reload had scheduled for later.
             std::lock_guard lock(mutex_);
-            for (const auto& w : workers_) generations.push_back(w.generation);
+            for (auto& w : workers_) {
+                if (w.state == Worker::State::Draining) continue;
+                w.drain_at = Clock::now();
+                w.drain_deadline = *w.drain_at + grace + kKillMargin;
+            }
         }
-        for (unsigned g : generations) drain_generation(g, grace);
+        steer();
+        send_due_drains(Clock::now());
         // No new connections: workers close their copies as they drain.
         for (Generation* gen : {current_.get(), next_.get()})
             if (gen && gen->listeners) gen->listeners->close_all();
@@ -817,6 +844,7 @@ int Supervisor::run() {
             }
             if (empty && prepare_pid_ < 0) break;
             if (drain_at_ && Clock::now() >= *drain_at_) start_stop_drain();
+            send_due_drains(Clock::now());
             if (stop_deadline_ != Clock::time_point{} && Clock::now() >= stop_deadline_) {
                 spdlog::warn("workers still running after server.shutdown_grace: killing them");
                 kill_all(SIGKILL);

@@ -159,6 +159,34 @@ TEST(Service, ReloadUnderLoadFiveTimesLosesNoRequest) {
         << "the removed plugin is no longer listed";
 }
 
+TEST(Service, ReloadsThatShrinkAndGrowTheWorkersLoseNoRequest) {
+    HostOptions three;
+    three.server_extra = "  workers: 3\n";
+    auto host = Host::start("  hello: {mount: /}\n", three);
+    ASSERT_TRUE(wait_ready(*host));
+    LoadClient load(host->port(), "/hello/load", 12);
+    std::this_thread::sleep_for(300ms);
+    int generation = 1;
+    for (const char* workers : {"1", "2", "1", "3"}) {
+        HostOptions next;
+        next.server_extra = std::string("  workers: ") + workers + "\n";
+        host->rewrite_config("  hello: {mount: /}\n", next);
+        host->process().signal(SIGHUP);
+        ++generation;
+        ASSERT_TRUE(host->wait_for_log("reloaded: generation " + std::to_string(generation) + " serves with " + workers +
+                                       " workers", 20s))
+            << host->err();
+        std::this_thread::sleep_for(400ms);
+    }
+    const LoadCounts counts = load.stop();
+    EXPECT_GT(counts.ok, 1000u) << counts.describe();
+    EXPECT_EQ(counts.failed, 0u) << counts.describe();
+    EXPECT_EQ(counts.refused, 0u) << counts.describe();
+    EXPECT_EQ(counts.non_2xx, 0u) << counts.describe();
+    std::cout << "[shrink and grow] " << counts.describe() << "\n";
+    EXPECT_EQ(scrape(*host).value("trellis_workers", {{"state", "ready"}}), 3);
+}
+
 TEST(Service, AReloadThatEnablesADataPluginMigratesBeforeItServes) {
     HostOptions options = two_workers();
     options.top_level_extra = "database:\n  url: \"sqlite://trellis.db\"\n";
@@ -505,6 +533,22 @@ TEST(Service, ReadinessOnTheServingPortWhenConfigured) {
     const Response r = get(host->port(), "/ready");
     EXPECT_EQ(r.status, 200) << r.dump();
     EXPECT_EQ(r.json()["status"], "ready");
+}
+
+TEST(Service, DuringDrainDelayReadinessFailsButRequestsAreServed) {
+    auto host = Host::start("  hello: {mount: /}\n", two_workers("  readiness_path: /ready\n  drain_delay: 1s\n"));
+    ASSERT_TRUE(wait_ready(*host));
+    ASSERT_EQ(get(host->port(), "/ready").status, 200);
+    host->process().signal(SIGTERM);
+    ASSERT_TRUE(host->wait_for_log("readiness fails; draining starts in 1.0 s")) << host->err();
+    const Response ready = get(host->port(), "/ready");
+    EXPECT_EQ(ready.status, 503) << ready.dump();
+    EXPECT_NE(ready.body.find("the service is stopping"), std::string::npos) << ready.body;
+    EXPECT_EQ(get(host->admin_port(), "/readyz").status, 503);
+    EXPECT_EQ(get(host->port(), "/hello/still").status, 200) << "balancers are given time: requests are still served";
+    const auto status = host->process().wait_for(10s);
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(status->exited && status->code == 0) << status->describe();
 }
 
 TEST(Service, WorkersZeroServesInOneProcess) {
