@@ -13,6 +13,8 @@ packages=(
   node-llhttp
   # tests: GoogleTest, and clang + libc++ for the ABI test plugin built without libstdc++
   libgtest-dev libgmock-dev clang libc++-14-dev libc++abi-14-dev postgresql
+  # fuzzing: clang-14 with libFuzzer and the sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # the packaging test: systemd-analyze
   systemd
   # benchmarks and the README's examples

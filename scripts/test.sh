@@ -2,7 +2,8 @@
 # One command for the whole test suite: install what is missing, configure
 # with warnings as errors, build everything, start a throwaway PostgreSQL on
 # 127.0.0.1 for the database tests, run every test (unit and end-to-end
-# against the real binary), and stop PostgreSQL again.
+# against the real binary), stop PostgreSQL again, then run every fuzz target
+# briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,3 +18,7 @@ TRELLIS_TEST_PG_URL=$(scripts/pg-test-server.sh start "$pgdir")
 export TRELLIS_TEST_PG_URL
 
 ctest --preset ci -j2
+
+# Every libFuzzer target for a short bounded time (clang, ASan + UBSan):
+# a crash, leak or timeout fails the run (scripts/fuzz.sh SECONDS for longer).
+scripts/fuzz.sh 20

@@ -261,7 +261,12 @@ std::size_t utf8_length(std::string_view text) {
     }));
 }
 
-std::string json_text(const YAML::Node& node) { return to_json(node).dump(); }
+// YAML scalars may hold any bytes; invalid UTF-8 becomes U+FFFD, as in every
+// JSON answer of the host (found by the operator-config fuzz target: dump()
+// threw and took the process down).
+std::string json_text(const YAML::Node& node) {
+    return to_json(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 YAML::Node parse_yaml(std::string_view text, const std::string& file) {
     try {

@@ -88,6 +88,7 @@ struct RequestDecoder::Parser {
         spans.clear();
         method = target = field = value = Span{};
         in_field = false;
+        trailer_bytes = 0;
         phase = Phase::Head;
         return 0;
     }
@@ -103,7 +104,19 @@ struct RequestDecoder::Parser {
         return 0;
     }
 
+    // Trailer fields (after a chunked body) come through the same callbacks:
+    // they are ignored (RFC 9112 7.1.2 lets a recipient discard them), only
+    // counted against the header limit. The arena must not grow once the
+    // request's views point into it.
+    int trailer_data(std::size_t n) {
+        trailer_bytes += n;
+        if (trailer_bytes > limits.max_header_bytes)
+            return refuse(431, "the trailer fields exceed " + std::to_string(limits.max_header_bytes) + " bytes");
+        return 0;
+    }
+
     int field_data(const char* at, std::size_t n) {
+        if (phase == Phase::Body) return trailer_data(n);
         if (!in_field) {  // a new header line starts
             field = value = Span{};
             in_field = true;
@@ -114,6 +127,7 @@ struct RequestDecoder::Parser {
     int value_data(const char* at, std::size_t n) {
         // A value fragment that starts with white space right after a line
         // end is an obs-fold continuation line (RFC 9112 5.2: refuse it).
+        if (phase == Phase::Body) return trailer_data(n);
         if (n > 0 && (at[0] == ' ' || at[0] == '\t')) {
             const char before = at == exec_start ? previous_byte : at[-1];
             if (before == '\n') return refuse(400, "obsolete line folding in header values is not accepted");
@@ -124,6 +138,7 @@ struct RequestDecoder::Parser {
 
     int header_complete() {
         in_field = false;
+        if (phase == Phase::Body) return 0;  // a trailer field
         if (spans.size() >= limits.max_headers)
             return refuse(431, "more than " + std::to_string(limits.max_headers) + " header fields");
         spans.emplace_back(field, value);
@@ -239,6 +254,7 @@ struct RequestDecoder::Parser {
     Span method, target, field, value;
     std::vector<std::pair<Span, Span>> spans;  // header names and values
     bool in_field = false;  // between a header name's fragments
+    std::size_t trailer_bytes = 0;
 
     Event staged, failure;
     Phase phase = Phase::Idle;

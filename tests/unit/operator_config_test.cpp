@@ -724,3 +724,12 @@ TEST(OperatorConfig, AdminBelongsInTheMainFile) {
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("admin: belongs in the main configuration file"), std::string::npos) << errors[0];
 }
+
+// Found by fuzz/fuzz_operator_config.cpp: a JSON error body with bytes that
+// are not UTF-8 made the JSON serializer throw out of the loader.
+TEST(OperatorConfig, JsonErrorBodiesWithInvalidUtf8AreReplacedNotFatal) {
+    ConfigDir dir;
+    const auto config = load_operator_config(dir.main("errors:\n  500: {json: {error: \"bad \xff byte\"}}\n"));
+    ASSERT_EQ(config.errors.size(), 1u);
+    EXPECT_EQ(config.errors[0].body, "{\"error\":\"bad \xef\xbf\xbd byte\"}");
+}
