@@ -658,6 +658,7 @@ void Server::stop() {
         spdlog::warn("{} requests still running after the {} ms grace period; closing anyway", left, grace.count());
     endpoint_->shutdown();
     endpoint_.reset();
+    ops::flush_access_log();
 }
 
 }  // namespace trellis::http

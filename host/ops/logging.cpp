@@ -1,5 +1,11 @@
 #include "ops/logging.hpp"
 
+#include <unistd.h>
+
+#include <mutex>
+#include <string>
+
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace trellis::ops {
@@ -17,12 +23,49 @@ void init_logging(std::string_view level, std::string_view process) {
 
 namespace {
 std::shared_ptr<spdlog::logger> g_access;
-}
+
+// The access log, buffered like nginx's `access_log ... buffer= flush=`:
+// lines collect in memory and go to stderr in whole lines, when 32 KiB have
+// gathered or once a second (spdlog::flush_every), instead of one write(2)
+// per request. Up to a second of lines is lost if the process is killed.
+class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    ~BufferedStderrSink() override { write_out(); }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
+        buffer_.append(formatted.data(), formatted.size());
+        if (buffer_.size() >= 32 * 1024) write_out();
+    }
+    void flush_() override { write_out(); }
+
+private:
+    void write_out() {
+        std::size_t done = 0;
+        while (done < buffer_.size()) {
+            const ssize_t n = ::write(STDERR_FILENO, buffer_.data() + done, buffer_.size() - done);
+            if (n <= 0) break;  // stderr gone: nothing better to do with the lines
+            done += static_cast<std::size_t>(n);
+        }
+        buffer_.clear();
+    }
+    std::string buffer_;
+};
+}  // namespace
 
 void init_access_log(bool json) {
-    g_access = spdlog::stderr_color_mt("access");
+    spdlog::drop("access");
+    g_access = std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStderrSink>());
+    spdlog::register_logger(g_access);
     g_access->set_pattern(json ? "%v" : "%Y-%m-%d %H:%M:%S.%e %v");
     g_access->set_level(spdlog::level::info);
+    spdlog::flush_every(std::chrono::seconds(1));
+}
+
+void flush_access_log() {
+    if (g_access) g_access->flush();
 }
 
 spdlog::logger& access_logger() {

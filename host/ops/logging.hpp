@@ -18,7 +18,9 @@ spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept;
 
 // The access log: one line per request, on stderr beside the host log. In
 // JSON format a line is the JSON object alone, so a collector can parse it.
+// Buffered: lines reach stderr in whole lines, at least once a second.
 spdlog::logger& access_logger();
 void init_access_log(bool json);
+void flush_access_log();  // at stop, so that no line is left behind
 
 }  // namespace trellis::ops
