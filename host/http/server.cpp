@@ -213,6 +213,13 @@ struct ResponseBytes {
     bool head = false;   // a HEAD answer: the GET answer's headers, no body
     bool close = false;
 
+    bool has_header(std::string_view name) const {
+        if (!headers) return false;
+        for (const auto& [n, v] : *headers)
+            if (iequals(n, name)) return true;
+        return false;
+    }
+
     // Into a buffer this thread reuses (the view is valid until its next call).
     std::string_view serialize(const config::ServerConfig& server) const {
         thread_local std::string out;
@@ -224,7 +231,7 @@ struct ResponseBytes {
         out += reason_phrase(status);
         out += "\r\n";
         if (server.date_header) out += date_line();
-        if (!server.server_header.empty()) {
+        if (!server.server_header.empty() && !has_header("Server")) {
             out += "Server: ";
             out += server.server_header;
             out += "\r\n";
@@ -246,8 +253,9 @@ struct ResponseBytes {
             out += request_id;
             out += "\r\n";
         }
-        // RFC 9110 8.6: no Content-Length in 1xx and 204 answers.
-        if (status >= 200 && status != 204) {
+        // RFC 9110 8.6: no Content-Length in 1xx and 204 answers, nor in 304
+        // (it would have to be the length of the 200 that was not sent).
+        if (status >= 200 && status != 204 && status != 304) {
             out += "Content-Length: ";
             out += std::to_string(body.size());
             out += "\r\n";
@@ -362,6 +370,9 @@ public:
                     return;
                 case RequestDecoder::Event::Kind::Request:
                     event.request->remote = connection->remote;
+                    // No deadline while the request is handled; the answer
+                    // starts keepalive_timeout afresh (arm below).
+                    connection->deadline_ns.store(0, std::memory_order_release);
                     respond(*connection, peer, snapshot, *event.request);
                     if (connection->closing.load(std::memory_order_relaxed)) return;
                     arm(*connection, RequestDecoder::Phase::Idle, snapshot.server);
@@ -377,7 +388,8 @@ public:
 
 private:
     // Sets the deadline of the phase the connection just entered (each phase
-    // once: header_timeout covers the whole request head, not each read).
+    // once: header_timeout covers the whole request head, not each read). A
+    // cleared deadline (a request was being handled) is always set again.
     static void arm(Connection& c, RequestDecoder::Phase phase, const config::ServerConfig& server) {
         if (phase == c.phase && c.deadline_ns.load(std::memory_order_relaxed) != 0) return;
         c.phase = phase;
@@ -543,6 +555,8 @@ void reap(Server::State& state) {
             for (const auto& [key, weak] : state.connections) {
                 const auto connection = weak.lock();
                 if (!connection || connection->closing.load(std::memory_order_relaxed)) continue;
+                // An answer still being written to a slow reader is not idleness.
+                if (connection->queued.load(std::memory_order_relaxed) > 0) continue;
                 const auto deadline = connection->deadline_ns.load(std::memory_order_acquire);
                 if (deadline == 0 || now < deadline) continue;
                 if (auto peer = connection->peer.lock()) {

@@ -70,7 +70,10 @@ int response_status(trellis_call* call, int status) {
 int response_header(trellis_call* call, trellis_str name, trellis_str value) {
     auto n = view(name), v = view(value);
     if (!http::is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
-    if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding")) return 0;
+    // Framing and what the host writes itself (Server it leaves to a plugin that sets one).
+    if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding") ||
+        iequals(n, "Date") || iequals(n, "X-Request-Id"))
+        return 0;
     if (iequals(n, "Content-Type")) {
         if (!http::is_media_type(v)) return 0;
         call->content_type.assign(v);

@@ -208,6 +208,19 @@ TEST_F(CodecTest, IdleKeepAliveConnectionsCloseAfterKeepaliveTimeout) {
     EXPECT_TRUE(c.closed_by_peer(4000)) << "keepalive_timeout is 2 s";
 }
 
+TEST_F(CodecTest, BusyKeepAliveConnectionsOutliveKeepaliveTimeout) {
+    // keepalive_timeout (2 s) counts from the last answer, not from the connect.
+    Connection c(port());
+    const auto until = std::chrono::steady_clock::now() + 3500ms;
+    int answered = 0;
+    while (std::chrono::steady_clock::now() < until) {
+        ASSERT_EQ(c.request("GET", "/hello/busy").status, 200) << "after " << answered << " answers";
+        ++answered;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_GT(answered, 20);
+}
+
 TEST(CodecLimits, ConnectionsOverMaxConnectionsAreRefusedCleanly) {
     HostOptions options;
     options.server_extra = "  workers: 0\n  max_connections: 3\n";

@@ -150,8 +150,10 @@ struct trellis_host_api {
     /* Sets the status code (100..599; default 200). Returns 0 if out of range. */
     int (*response_status)(trellis_call* call, int status);
     /* Adds a header. Returns 0 and adds nothing if the name is not an HTTP
-     * token or the value holds CR, LF or NUL. Content-Length and Connection are
-     * the host's and are refused. Setting Content-Type replaces the default. */
+     * token or the value holds CR, LF or NUL. Content-Length, Connection,
+     * Transfer-Encoding, Date and X-Request-Id are the host's and are refused.
+     * Setting Content-Type replaces the default; setting Server replaces the
+     * host's. */
     int (*response_header)(trellis_call* call, trellis_str name, trellis_str value);
     /* Replaces the response body. */
     void (*response_body)(trellis_call* call, trellis_str body);
