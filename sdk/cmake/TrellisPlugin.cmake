@@ -7,6 +7,14 @@
 # The module is built with hidden visibility (only the entry symbol and the
 # handlers are exported) and, with GCC, -fno-gnu-unique: a STB_GNU_UNIQUE
 # symbol would keep the library mapped after the host unloads it.
+#
+# Dependency isolation for what a plugin bundles: it is linked with
+# -Wl,--exclude-libs,ALL (the symbols of static libraries it links are not
+# exported at all) and -Wl,-Bsymbolic (every reference to a symbol the plugin
+# defines binds to its own definition at link time). Without them a plugin
+# that bundles, say, its own SQLite calls the host's libsqlite3 instead: the
+# host's libraries come first in the dynamic linker's global scope, and
+# RTLD_LOCAL does not change that. The author's CMake does not change.
 include_guard(GLOBAL)
 
 function(trellis_add_plugin name)
@@ -47,7 +55,7 @@ const size_t trellis_manifest_size = sizeof(trellis_manifest_text) - 1;
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     OUTPUT_NAME "${plugin_name}")
   target_compile_options(${name} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
-  target_link_options(${name} PRIVATE -Wl,-z,defs)
+  target_link_options(${name} PRIVATE -Wl,-z,defs -Wl,--exclude-libs,ALL -Wl,-Bsymbolic)
   if(DEFINED TRELLIS_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${TRELLIS_PLUGIN_OUTPUT_DIR}")
   endif()

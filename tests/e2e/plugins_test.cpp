@@ -183,5 +183,19 @@ TEST_F(TwoMountsTest, SameRouteUnderDifferentMountsBothAnswer) {
     EXPECT_EQ(get(port(), "/same").status, 404);
 }
 
+// A plugin that bundles its own copy of a symbol the host's libraries define
+// (sqlite3_libversion, from the host's libsqlite3) calls its own copy:
+// trellis_add_plugin() links with --exclude-libs,ALL and -Bsymbolic.
+TEST(DependencyIsolation, AStaticallyBundledSymbolBindsInsideThePlugin) {
+    auto host = Host::start("  bundler: {mount: /}\n");
+    const Response r = get(host->port(), "/bundler/version");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(r.json()["sqlite3_libversion"], "bundled-by-plugin") << "the host's SQLite answered instead";
+    // The bundled symbol is not exported beyond the plugin either.
+    const RunResult nm = run_program({"/usr/bin/nm", "-D", "--defined-only", (test_plugin_dir() / "libbundler.so").string()});
+    EXPECT_EQ(nm.out.find("sqlite3_libversion"), std::string::npos) << nm.out;
+    EXPECT_NE(nm.out.find("bundler_version"), std::string::npos) << nm.out;
+}
+
 }  // namespace
 }  // namespace e2e
