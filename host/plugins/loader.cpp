@@ -1,5 +1,7 @@
 #include "plugins/loader.hpp"
 
+#include "plugins/symbol_clash.hpp"
+
 #include <cstddef>
 #include <sstream>
 #include <system_error>
@@ -61,6 +63,26 @@ fs::path find_plugin(const std::string& name, const std::vector<fs::path>& searc
     throw PluginError("plugin '" + name + "': " + filename + " not found; searched " + searched +
                       ". Add its directory to plugin_path or pass --plugin-path.");
 }
+
+namespace {
+// A plugin that exports a symbol a host library also defines, and was not
+// linked to bind its own symbols, silently calls the host's copy.
+void warn_about_symbol_clashes(const fs::path& file, const std::string& name, const config::Manifest& manifest) {
+    std::vector<std::string> own{TRELLIS_ENTRY_SYMBOL, "trellis_manifest_text", "trellis_manifest_size"};
+    for (const auto& route : manifest.routes) own.push_back(route.handler);
+    for (const auto& hook : manifest.hooks) own.push_back(hook.handler);
+    for (const auto& handler : manifest.errors) own.push_back(handler.handler);
+    const auto clashes = find_symbol_clashes(file, own);
+    constexpr std::size_t kShown = 5;
+    for (std::size_t i = 0; i < clashes.size() && i < kShown; ++i)
+        spdlog::warn("plugin {} ({}): exports '{}', which {} also defines: the plugin's own calls to it reach that "
+                     "library, not the plugin's copy; build it with trellis_add_plugin() (or link it with "
+                     "-Wl,-Bsymbolic -Wl,--exclude-libs,ALL and hidden visibility)",
+                     name, file.string(), clashes[i].symbol, clashes[i].host_library);
+    if (clashes.size() > kShown)
+        spdlog::warn("plugin {}: {} more symbols like these", name, clashes.size() - kShown);
+}
+}  // namespace
 
 std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, const fs::path& file) {
     auto plugin = std::make_shared<LoadedPlugin>();
@@ -147,6 +169,8 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
     } catch (const config::ConfigError& e) {
         refuse(file, name, std::string("invalid settings:\n") + e.what());
     }
+
+    warn_about_symbol_clashes(file, name, manifest);
 
     plugin->descriptor = d;
     plugin->ctx.name = name;

@@ -197,5 +197,20 @@ TEST(DependencyIsolation, AStaticallyBundledSymbolBindsInsideThePlugin) {
     EXPECT_NE(nm.out.find("bundler_version"), std::string::npos) << nm.out;
 }
 
+// The same symbol in a plugin linked without the isolation flags: the call
+// reaches the host's copy, and the loader says so, naming symbol and fix.
+TEST(DependencyIsolation, APluginThatWouldReachTheHostsCopyIsAWarningAtLoad) {
+    auto host = Host::start("  leaky: {mount: /}\n");
+    const Response r = get(host->port(), "/leaky/version");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_NE(r.json()["sqlite3_libversion"], "bundled-by-plugin") << "without -Bsymbolic the host's copy answers";
+    EXPECT_TRUE(host->wait_for_log("exports 'sqlite3_libversion', which ")) << host->err();
+    EXPECT_TRUE(host->wait_for_log("libsqlite3")) << host->err();
+    EXPECT_TRUE(host->wait_for_log("build it with trellis_add_plugin()")) << host->err();
+    // The SDK-built plugin bundling the same symbol gets no such warning.
+    const RunResult check = run_with_config("check", "  bundler: {mount: /}\n");
+    EXPECT_EQ(check.err.find("exports 'sqlite3_libversion'"), std::string::npos) << check.describe();
+}
+
 }  // namespace
 }  // namespace e2e
