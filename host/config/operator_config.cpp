@@ -482,7 +482,7 @@ private:
             plugin.line = key.Mark().line + 1;
             plugin.column = key.Mark().column + 1;
             if (!value.IsNull() && !value.IsMap()) {
-                sink.error(value, path, "must be a map (enabled, mount, settings) or empty");
+                sink.error(value, path, "must be a map (enabled, mount, settings, isolation) or empty");
                 continue;
             }
             walk_map(value, path,
@@ -503,6 +503,20 @@ private:
                               } else {
                                   plugin.mount = e.value.Scalar();
                               }
+                          }},
+                         {"isolation",
+                          [&](const MapEntry& e) {
+                              const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                              if (text == "deep" || text == "default") {
+                                  plugin.deep_isolation = text == "deep";
+                                  return;
+                              }
+                              std::string message =
+                                  "must be default or deep (deep: the plugin's own libraries are searched before "
+                                  "the host's)";
+                              if (const auto hint = did_you_mean(text, {"default", "deep"}); !hint.empty())
+                                  message += "; " + hint;
+                              sink.error(e.where(), e.path, message);
                           }},
                          {"settings",
                           [&](const MapEntry& e) {

@@ -84,6 +84,7 @@ struct PluginConfig {
     bool enabled = true;
     std::string mount = "/";   // prefix for every route of the plugin
     YAML::Node settings;       // validated later against the plugin's manifest
+    bool deep_isolation = false;  // isolation: deep — its own libraries before the host's (RTLD_DEEPBIND)
     std::string file;          // where this entry was declared
     int line = 0, column = 0;  // 1-based position of the entry's key
 };

@@ -67,18 +67,26 @@ fs::path find_plugin(const std::string& name, const std::vector<fs::path>& searc
 namespace {
 // A plugin that exports a symbol a host library also defines, and was not
 // linked to bind its own symbols, silently calls the host's copy.
-void warn_about_symbol_clashes(const fs::path& file, const std::string& name, const config::Manifest& manifest) {
+void warn_about_symbol_clashes(const fs::path& file, const std::string& name, const config::Manifest& manifest,
+                               void* handle, bool deep) {
     std::vector<std::string> own{TRELLIS_ENTRY_SYMBOL, "trellis_manifest_text", "trellis_manifest_size"};
     for (const auto& route : manifest.routes) own.push_back(route.handler);
     for (const auto& hook : manifest.hooks) own.push_back(hook.handler);
     for (const auto& handler : manifest.errors) own.push_back(handler.handler);
-    const auto clashes = find_symbol_clashes(file, own);
+    const auto clashes = find_symbol_clashes(file, handle, deep, own);
     constexpr std::size_t kShown = 5;
-    for (std::size_t i = 0; i < clashes.size() && i < kShown; ++i)
-        spdlog::warn("plugin {} ({}): exports '{}', which {} also defines: the plugin's own calls to it reach that "
-                     "library, not the plugin's copy; build it with trellis_add_plugin() (or link it with "
-                     "-Wl,-Bsymbolic -Wl,--exclude-libs,ALL and hidden visibility)",
-                     name, file.string(), clashes[i].symbol, clashes[i].host_library);
+    for (std::size_t i = 0; i < clashes.size() && i < kShown; ++i) {
+        const auto& c = clashes[i];
+        if (c.kind == SymbolClash::Kind::Defined)
+            spdlog::warn("plugin {} ({}): exports '{}', which {} also defines: the plugin's own calls to it reach that "
+                         "library, not the plugin's copy; build it with trellis_add_plugin() (or link it with "
+                         "-Wl,-Bsymbolic -Wl,--exclude-libs,ALL and hidden visibility)",
+                         name, file.string(), c.symbol, c.host_library);
+        else
+            spdlog::warn("plugin {} ({}): needs '{}', which its dependency {} defines, but calls reach the host's {}; "
+                         "set `isolation: deep` for the plugin in the configuration to search its own libraries first",
+                         name, file.string(), c.symbol, c.own_library, c.host_library);
+    }
     if (clashes.size() > kShown)
         spdlog::warn("plugin {}: {} more symbols like these", name, clashes.size() - kShown);
 }
@@ -91,7 +99,11 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
     // RTLD_LOCAL keeps a plugin's private dependencies from colliding with
     // another plugin's; RTLD_NOW surfaces missing symbols here, not mid-request.
     try {
-        plugin->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+        auto mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
+        // isolation: deep: the plugin's own dependencies are searched before
+        // the host's libraries (RTLD_DEEPBIND; not under AddressSanitizer).
+        if (entry.deep_isolation) mode = mode | boost::dll::load_mode::rtld_deepbind;
+        plugin->library.load(file, mode);
     } catch (const std::system_error& e) {
         refuse(file, name, std::string("cannot load the library: ") + e.what());
     }
@@ -170,7 +182,7 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
         refuse(file, name, std::string("invalid settings:\n") + e.what());
     }
 
-    warn_about_symbol_clashes(file, name, manifest);
+    warn_about_symbol_clashes(file, name, manifest, plugin->library.native(), entry.deep_isolation);
 
     plugin->descriptor = d;
     plugin->ctx.name = name;

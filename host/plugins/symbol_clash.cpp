@@ -45,7 +45,8 @@ struct Mapped {
 
 }  // namespace
 
-std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, const std::vector<std::string>& ignore) {
+std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, void* handle, bool deep,
+                                             const std::vector<std::string>& ignore) {
     std::vector<SymbolClash> clashes;
     const Mapped elf(file);
     const auto* header = elf.at<Elf64_Ehdr>(0);
@@ -62,14 +63,20 @@ std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, 
     }
     if (!dynsym || dynsym->sh_link >= header->e_shnum || dynsym->sh_entsize != sizeof(Elf64_Sym)) return clashes;
 
+    bool symbolic = false;
     if (dynamic) {
         const auto count = dynamic->sh_size / sizeof(Elf64_Dyn);
         if (const auto* entries = elf.at<Elf64_Dyn>(dynamic->sh_offset, count))
             for (std::uint64_t i = 0; i < count; ++i) {
-                if (entries[i].d_tag == DT_SYMBOLIC) return clashes;
-                if (entries[i].d_tag == DT_FLAGS && (entries[i].d_un.d_val & DF_SYMBOLIC)) return clashes;
+                if (entries[i].d_tag == DT_SYMBOLIC) symbolic = true;
+                if (entries[i].d_tag == DT_FLAGS && (entries[i].d_un.d_val & DF_SYMBOLIC)) symbolic = true;
             }
     }
+    const auto library_of = [](void* address) -> std::string {
+        Dl_info info{};
+        if (!address || ::dladdr(address, &info) == 0 || !info.dli_fname) return {};
+        return info.dli_fname;
+    };
 
     const Elf64_Shdr& strtab = sections[dynsym->sh_link];
     const auto* names = elf.at<char>(strtab.sh_offset, strtab.sh_size);
@@ -79,18 +86,29 @@ std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, 
     for (std::uint64_t i = 1; i < count; ++i) {
         const Elf64_Sym& s = symbols[i];
         const auto binding = ELF64_ST_BIND(s.st_info), type = ELF64_ST_TYPE(s.st_info);
-        if (s.st_shndx == SHN_UNDEF || (binding != STB_GLOBAL && binding != STB_WEAK)) continue;
-        if (type != STT_FUNC && type != STT_OBJECT) continue;
+        if (binding != STB_GLOBAL && binding != STB_WEAK) continue;
+        if (type != STT_FUNC && type != STT_OBJECT && !(s.st_shndx == SHN_UNDEF && type == STT_NOTYPE)) continue;
         if (ELF64_ST_VISIBILITY(s.st_other) != STV_DEFAULT || s.st_name >= strtab.sh_size) continue;
         const std::string name(names + s.st_name, strnlen(names + s.st_name, strtab.sh_size - s.st_name));
         if (name.empty() || std::find(ignore.begin(), ignore.end(), name) != ignore.end()) continue;
+        const bool needed = s.st_shndx == SHN_UNDEF;
+        if (needed ? deep || !handle : symbolic) continue;
         // What a call would reach: the global scope holds the executable and
         // the host's libraries (plugins are loaded RTLD_LOCAL, not in it).
         void* theirs = ::dlsym(RTLD_DEFAULT, name.c_str());
-        if (!theirs) continue;
-        Dl_info info{};
-        if (::dladdr(theirs, &info) == 0 || !info.dli_fname) continue;
-        clashes.push_back({name, info.dli_fname});
+        const std::string host_library = library_of(theirs);
+        if (host_library.empty()) continue;
+        if (!needed) {
+            clashes.push_back({SymbolClash::Kind::Defined, name, host_library, {}});
+            continue;
+        }
+        // The plugin's own dependency tree, in its order: a different copy
+        // there is one the plugin was built to call.
+        void* own = ::dlsym(handle, name.c_str());
+        if (!own || own == theirs) continue;
+        const std::string own_library = library_of(own);
+        if (own_library.empty() || own_library == file.string()) continue;
+        clashes.push_back({SymbolClash::Kind::Needed, name, host_library, own_library});
     }
     return clashes;
 }

@@ -212,5 +212,32 @@ TEST(DependencyIsolation, APluginThatWouldReachTheHostsCopyIsAWarningAtLoad) {
     EXPECT_EQ(check.err.find("exports 'sqlite3_libversion'"), std::string::npos) << check.describe();
 }
 
+// Two plugins, each linked against its own version of one library (libtwin.so.1
+// and libtwin.so.2): each sees its own. A symbol their library shares with the
+// host's libsqlite3 reaches the host's copy (with a warning saying so) unless
+// the plugin is loaded with `isolation: deep`.
+TEST(DependencyIsolation, EachPluginSeesItsOwnDependencyAndDeepIsolationPutsItFirst) {
+    auto host = Host::start("  twin_a: {mount: /}\n  twin_b: {mount: /, isolation: deep}\n");
+    const Response a = get(host->port(), "/twin_a");
+    const Response b = get(host->port(), "/twin_b");
+    ASSERT_EQ(a.status, 200) << a.dump();
+    ASSERT_EQ(b.status, 200) << b.dump();
+    EXPECT_EQ(a.json()["twin"], "v1");
+    EXPECT_EQ(b.json()["twin"], "v2");
+    EXPECT_NE(a.json()["sqlite3_libversion"], "from-libtwin-v1") << "default isolation: the host's copy comes first";
+    EXPECT_EQ(b.json()["sqlite3_libversion"], "from-libtwin-v2") << "isolation: deep searches the plugin's libraries first";
+    EXPECT_TRUE(host->wait_for_log("plugin twin_a")) << host->err();
+    EXPECT_TRUE(host->wait_for_log("needs 'sqlite3_libversion', which its dependency ")) << host->err();
+    EXPECT_TRUE(host->wait_for_log("set `isolation: deep`")) << host->err();
+    EXPECT_EQ(host->err().find("plugin twin_b (" ), std::string::npos) << "no warning for the deep one\n" << host->err();
+}
+
+TEST(DependencyIsolation, IsolationValuesAreChecked) {
+    const RunResult r = run_with_config("check", "  hello: {mount: /, isolation: deeper}\n");
+    EXPECT_EQ(r.status.code, 1) << r.describe();
+    EXPECT_NE(r.err.find("plugins.hello.isolation: must be default or deep"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("did you mean 'deep'"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace e2e

@@ -506,7 +506,7 @@ TEST(OperatorConfig, PluginPathReportsEveryBadItem) {
 
 TEST(OperatorConfig, PluginEntries) {
     EXPECT_EQ(only_error("plugins:\n  notes: yes please\n"),
-              "F:2:10: plugins.notes: must be a map (enabled, mount, settings) or empty");
+              "F:2:10: plugins.notes: must be a map (enabled, mount, settings, isolation) or empty");
     EXPECT_EQ(only_error("plugins:\n  no.tes:\n"),
               "F:2:3: plugins.no.tes: plugin names may contain only letters, digits, '_' and '-'");
     EXPECT_EQ(only_error("plugins: [hello]\n"), "F:1:10: plugins: must be a map from plugin name to its settings");
