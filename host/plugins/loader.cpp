@@ -6,6 +6,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 namespace trellis::plugins {
@@ -73,7 +75,10 @@ void warn_about_symbol_clashes(const fs::path& file, const std::string& name, co
     for (const auto& route : manifest.routes) own.push_back(route.handler);
     for (const auto& hook : manifest.hooks) own.push_back(hook.handler);
     for (const auto& handler : manifest.errors) own.push_back(handler.handler);
+    const auto started = std::chrono::steady_clock::now();
     const auto clashes = find_symbol_clashes(file, handle, deep, own);
+    spdlog::debug("plugin {}: its dynamic symbols compared with the host's in {} us", name,
+                  std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
     constexpr std::size_t kShown = 5;
     for (std::size_t i = 0; i < clashes.size() && i < kShown; ++i) {
         const auto& c = clashes[i];
