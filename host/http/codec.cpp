@@ -225,6 +225,10 @@ struct RequestDecoder::Parser {
                 continue;
             }
             if (err == HPE_PAUSED_H2_UPGRADE) refuse(505, "HTTP/2 is not served on this port; send HTTP/1.1");
+            // A well-formed version llhttp does not speak (HTTP/1.2, HTTP/3.0);
+            // a malformed one ("HTTP/1.x") is "Invalid minor/major version": 400.
+            if (err == HPE_INVALID_VERSION && std::string_view(llhttp_get_error_reason(&parser)) == "Invalid HTTP version")
+                refuse(505, "only HTTP/1.0 and HTTP/1.1 are served on this port");
             if (failure.kind != Event::Kind::Error) {
                 // llhttp's own verdict: malformed request line, header, chunk or framing.
                 failure.kind = Event::Kind::Error;

@@ -136,6 +136,14 @@ TEST_F(CodecTest, MalformedRequestsGet400AtOnceAndTheConnectionCloses) {
     Connection c(port());
     c.send_raw("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
     EXPECT_EQ(c.read_response().status, 505);
+    for (const char* version : {"HTTP/1.2", "HTTP/3.0"}) {
+        Connection v(port());
+        v.send_raw(std::string("GET /hello/x ") + version + "\r\nHost: a\r\n\r\n");
+        EXPECT_EQ(v.read_response().status, 505) << version;
+    }
+    Connection malformed(port());
+    malformed.send_raw("GET /hello/x HTTP/1.x\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(malformed.read_response().status, 400);
 }
 
 TEST_F(CodecTest, AbsoluteFormTargetsAreRoutedByTheirPath) {
