@@ -57,6 +57,7 @@ struct Connection {
     std::atomic<std::uint64_t> deadline_ns{0};  // 0: none
     std::atomic<int> deadline_phase{0};         // the Phase the deadline belongs to
     std::atomic<bool> closing{false};           // answered with Connection: close (or timed out)
+    std::atomic<bool> lingering{false};         // half-closed after the last answer; reset at deadline_ns
     std::atomic<int> queued{0};                 // answers still in Pistache's write queue
     std::weak_ptr<Connection> self;
 };
@@ -266,6 +267,24 @@ struct ResponseBytes {
     }
 };
 
+// A closing connection is half-closed once its last answer is written: the
+// client reads the answer and sees the end; what it still sends (the rest of
+// a refused body) is read and dropped, for at most this long, instead of
+// making the kernel reset the connection under the answer (a lingering
+// close, as nginx does).
+constexpr std::uint64_t kLingerNs = 2'000'000'000ULL;
+
+void finish_writing(Connection* connection, int fd, bool close) {
+    if (!close) return;
+    if (!connection) {
+        ::shutdown(fd, SHUT_RDWR);
+        return;
+    }
+    connection->deadline_ns.store(ops::monotonic_ns() + kLingerNs, std::memory_order_relaxed);
+    connection->lingering.store(true, std::memory_order_release);
+    ::shutdown(fd, SHUT_WR);
+}
+
 // Sends bytes; with `close`, shuts the socket down once they are written.
 // On the connection's own reactor thread with nothing queued before them,
 // the bytes go straight to the socket: one send(2), no trip through
@@ -278,7 +297,7 @@ void send_bytes(Connection* connection, const std::shared_ptr<Tcp::Peer>& peer, 
     if (on_reactor_thread && connection && connection->queued == 0) {
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n == static_cast<ssize_t>(bytes.size())) {
-            if (close) ::shutdown(fd, SHUT_RDWR);
+            finish_writing(connection, fd, close);
             return;
         }
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -292,8 +311,9 @@ void send_bytes(Connection* connection, const std::shared_ptr<Tcp::Peer>& peer, 
     std::weak_ptr<Connection> weak;
     if (connection) weak = connection->self;
     const auto done = [weak, peer, close] {
-        if (auto c = weak.lock()) --c->queued;
-        if (close) ::shutdown(peer->fd(), SHUT_RDWR);
+        auto c = weak.lock();
+        if (c) --c->queued;
+        finish_writing(c.get(), peer->fd(), close);
     };
     sent.then([done](ssize_t) { done(); }, [done](std::exception_ptr) { done(); });
 }
@@ -554,7 +574,17 @@ void reap(Server::State& state) {
             std::lock_guard connections_lock(state.connections_mutex);
             for (const auto& [key, weak] : state.connections) {
                 const auto connection = weak.lock();
-                if (!connection || connection->closing.load(std::memory_order_relaxed)) continue;
+                if (!connection) continue;
+                if (connection->lingering.load(std::memory_order_acquire)) {
+                    // The client had its time to read the answer and close.
+                    if (now >= connection->deadline_ns.load(std::memory_order_relaxed))
+                        if (auto peer = connection->peer.lock()) {
+                            connection->lingering = false;
+                            ::shutdown(peer->fd(), SHUT_RDWR);
+                        }
+                    continue;
+                }
+                if (connection->closing.load(std::memory_order_relaxed)) continue;
                 // An answer still being written to a slow reader is not idleness.
                 if (connection->queued.load(std::memory_order_relaxed) > 0) continue;
                 const auto deadline = connection->deadline_ns.load(std::memory_order_acquire);

@@ -216,6 +216,20 @@ TEST_F(CodecTest, IdleKeepAliveConnectionsCloseAfterKeepaliveTimeout) {
     EXPECT_TRUE(c.closed_by_peer(4000)) << "keepalive_timeout is 2 s";
 }
 
+TEST_F(CodecTest, ARefusedUploadStillReadsItsAnswer) {
+    // The client keeps sending a body the host refused: the host half-closes
+    // and drops what arrives (a lingering close), so the 413 is not lost to
+    // a reset.
+    Connection c(port());
+    c.send_raw("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 400000\r\n\r\n");
+    const std::string chunk(16 * 1024, ' ');
+    for (int i = 0; i < 12; ++i)
+        if (!c.send_raw(chunk)) break;
+    const Response r = c.read_response(false, 3000);
+    EXPECT_TRUE(IsProblem(r, 413, "/echo")) << r.dump();
+    EXPECT_TRUE(c.closed_by_peer(4000));
+}
+
 TEST_F(CodecTest, BusyKeepAliveConnectionsOutliveKeepaliveTimeout) {
     // keepalive_timeout (2 s) counts from the last answer, not from the connect.
     Connection c(port());
@@ -238,13 +252,15 @@ TEST(CodecLimits, ConnectionsOverMaxConnectionsAreRefusedCleanly) {
         open.push_back(std::make_unique<Connection>(host->port()));
         ASSERT_EQ(open.back()->request("GET", "/hello/held").status, 200);
     }
-    Connection extra(host->port());
-    extra.send_raw("GET /hello/extra HTTP/1.1\r\nHost: a\r\n\r\n");
-    const Response r = extra.read_response();
-    EXPECT_EQ(r.status, 503) << r.dump();
-    EXPECT_EQ(r.header("Content-Type").value_or(""), "application/problem+json");
-    EXPECT_TRUE(says_close(r));
-    EXPECT_TRUE(extra.closed_by_peer());
+    {
+        Connection extra(host->port());
+        extra.send_raw("GET /hello/extra HTTP/1.1\r\nHost: a\r\n\r\n");
+        const Response r = extra.read_response();
+        EXPECT_EQ(r.status, 503) << r.dump();
+        EXPECT_EQ(r.header("Content-Type").value_or(""), "application/problem+json");
+        EXPECT_TRUE(says_close(r));
+        EXPECT_TRUE(extra.closed_by_peer());
+    }  // the client closes its end: the refused connection is gone
     EXPECT_TRUE(host->wait_for_log("more than server.max_connections (3): refusing new ones")) << host->err();
     open.pop_back();
     std::this_thread::sleep_for(200ms);
