@@ -178,7 +178,8 @@ std::string field_default_problem(const FieldSpec& field, const YAML::Node& valu
         if (!value.IsScalar()) return "must be a string";
         if (field.max && utf8_length(value.Scalar()) > *field.max)
             return "is longer than max (" + std::to_string(*field.max) + " characters)";
-        json = nlohmann::json(value.Scalar()).dump();
+        // Invalid UTF-8 becomes U+FFFD (found by fuzz/fuzz_manifest.cpp: dump() threw).
+        json = nlohmann::json(value.Scalar()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         return {};
     case FieldType::Timestamp:
         if (!value.IsScalar() || !is_timestamp(value.Scalar()))

@@ -975,3 +975,18 @@ TEST(ManifestResources, RefusedModelIsReportedOnce) {
                                  "resources:\n  - {model: note}\n"),
               "M:5:49: models.note.fields.id.primary_key: a primary key must be an integer or text field, not real");
 }
+
+// Found by fuzz/fuzz_manifest.cpp: a text default with bytes that are not
+// UTF-8 made the JSON serializer throw out of the manifest parser (a plugin
+// author would have seen the host abort instead of a message).
+TEST(Manifest, TextDefaultWithInvalidUtf8IsNoCrash) {
+    const std::string yaml =
+        "plugin: m\nversion: 1.0.0\nabi: 1.1\nmodels:\n  note:\n    fields:\n"
+        "      id: {type: integer, primary_key: true}\n      tag: {type: text, default: \"f\xe1lse\"}\n";
+    EXPECT_NO_THROW({
+        try {
+            (void)trellis::config::parse_manifest(yaml, "M");
+        } catch (const trellis::config::ConfigError&) {
+        }
+    });
+}
