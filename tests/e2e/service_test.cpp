@@ -298,6 +298,8 @@ TEST(Service, AHungHandlerIsKilledAfterWorkerTimeout) {
     ASSERT_TRUE(request_gets_no_answer(host->port(), "/crashy/loop"));
     EXPECT_TRUE(host->wait_for_log("GET /crashy/loop (route /crashy/loop, plugin crashy, request id ")) << host->err();
     EXPECT_TRUE(host->wait_for_log("longer than server.worker_timeout (1.0 s): killing the worker")) << host->err();
+    // Reaped (readiness alone may still count the killed worker as serving).
+    ASSERT_TRUE(host->wait_for_log("was killed after server.worker_timeout", 10s)) << host->err();
     ASSERT_TRUE(wait_ready(*host)) << host->err();
     const Exposition m = scrape(*host);
     EXPECT_EQ(m.value("trellis_worker_restarts_total", {{"reason", "timeout"}}), 1);
