@@ -52,27 +52,25 @@ std::string render_metrics(const ServiceMetrics& m) {
         .Add({})
         .Increment(static_cast<double>(m.totals.not_counted));
 
-    auto& workers = BuildGauge().Name("trellis_workers").Help("Worker processes by state").Register(registry);
-    for (const char* state : {"starting", "ready", "draining"}) {
-        const auto it = m.workers.find(state);
-        workers.Add({{"state", state}}).Set(it == m.workers.end() ? 0.0 : static_cast<double>(it->second));
-    }
-    auto& restarts = BuildCounter()
-                         .Name("trellis_worker_restarts_total")
-                         .Help("Workers replaced after they died, by reason: crash (signal), exit, timeout")
-                         .Register(registry);
-    for (const char* reason : {"crash", "exit", "timeout"}) {
-        const auto it = m.restarts.find(reason);
-        restarts.Add({{"reason", reason}}).Increment(it == m.restarts.end() ? 0.0 : static_cast<double>(it->second));
-    }
-    auto& reloads = BuildCounter()
-                        .Name("trellis_reloads_total")
-                        .Help("Configuration reloads, by result")
-                        .Register(registry);
-    for (const char* result : {"ok", "failed"}) {
-        const auto it = m.reloads.find(result);
-        reloads.Add({{"result", result}}).Increment(it == m.reloads.end() ? 0.0 : static_cast<double>(it->second));
-    }
+    // Families with a fixed set of label values: every value is written, 0 included.
+    const auto fixed = [](auto& family, const char* label, std::initializer_list<const char*> values,
+                          const std::map<std::string, std::uint64_t>& counts, auto set) {
+        for (const char* value : values) {
+            const auto it = counts.find(value);
+            set(family.Add({{label, value}}), it == counts.end() ? 0.0 : static_cast<double>(it->second));
+        }
+    };
+    const auto set_gauge = [](Gauge& g, double v) { g.Set(v); };
+    const auto add_counter = [](Counter& c, double v) { c.Increment(v); };
+    fixed(BuildGauge().Name("trellis_workers").Help("Worker processes by state").Register(registry), "state",
+          {"starting", "ready", "draining"}, m.workers, set_gauge);
+    fixed(BuildCounter()
+              .Name("trellis_worker_restarts_total")
+              .Help("Workers replaced after they died, by reason: crash (signal), exit, timeout")
+              .Register(registry),
+          "reason", {"crash", "exit", "timeout"}, m.restarts, add_counter);
+    fixed(BuildCounter().Name("trellis_reloads_total").Help("Configuration reloads, by result").Register(registry),
+          "result", {"ok", "failed"}, m.reloads, add_counter);
     auto& plugin_info = BuildGauge()
                             .Name("trellis_plugin_info")
                             .Help("Plugins the current generation serves (value 1)")

@@ -111,7 +111,6 @@ void WorkerSlotWriter::set_routes(const std::vector<std::pair<std::string, std::
 }
 
 void WorkerSlotWriter::set_ready() { block_->ready.store(1, std::memory_order_release); }
-void WorkerSlotWriter::set_draining() { block_->draining.store(1, std::memory_order_release); }
 bool WorkerSlotWriter::service_stopping() const noexcept {
     return block_->service_stopping.load(std::memory_order_acquire) != 0;
 }
@@ -195,7 +194,6 @@ WorkerBlockReader::~WorkerBlockReader() {
 }
 
 bool WorkerBlockReader::ready() const noexcept { return block_->ready.load(std::memory_order_acquire) != 0; }
-bool WorkerBlockReader::draining() const noexcept { return block_->draining.load(std::memory_order_acquire) != 0; }
 void WorkerBlockReader::set_service_stopping() noexcept { block_->service_stopping.store(1, std::memory_order_release); }
 
 std::int64_t WorkerBlockReader::in_flight() const noexcept {

@@ -69,7 +69,6 @@ struct WorkerBlock {
     std::uint64_t magic;
     std::uint32_t thread_slots;  // slots that follow
     std::atomic<std::uint32_t> ready;
-    std::atomic<std::uint32_t> draining;
     std::atomic<std::uint32_t> service_stopping;  // set by the supervisor: readiness fails from now on
     std::uint32_t route_count;
     std::uint32_t plugin_count;
@@ -104,7 +103,6 @@ public:
     void set_plugins(const std::vector<std::tuple<std::string, std::string, std::string>>& name_version_abi);
     void set_routes(const std::vector<std::pair<std::string, std::int32_t>>& pattern_plugin);
     void set_ready();
-    void set_draining();
     // The supervisor is stopping the service (readiness fails before the drain).
     bool service_stopping() const noexcept;
 
@@ -162,7 +160,6 @@ public:
 
     int fd() const noexcept { return fd_; }
     bool ready() const noexcept;
-    bool draining() const noexcept;
     void set_service_stopping() noexcept;
     std::int64_t in_flight() const noexcept;
     std::vector<BusyRequest> busy() const;

@@ -92,11 +92,7 @@ int serve_snapshot(std::shared_ptr<const plugins::Snapshot> snapshot, http::Serv
     }
     const int sig = ops::wait_for_stop_signal();
     spdlog::info("{} received: draining requests and stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    if (slots) {
-        slots->set_draining();
-    } else {
-        ops::notify_systemd("STOPPING=1");
-    }
+    if (!slots) ops::notify_systemd("STOPPING=1");  // a worker's supervisor tells systemd
     server.stop();
     spdlog::info("stopped");
     return 0;

@@ -188,15 +188,10 @@ TEST_F(CodecTest, SlowHeadersGet408AfterHeaderTimeout) {
     c.send_raw("GET /hello/slow HTTP/1.1\r\n");
     // One byte every 300 ms: each read is quick, the whole head is not.
     std::string rest = "Host: 127.0.0.1\r\nX-A: 1\r\n";
-    bool answered = false;
     for (char byte : rest) {
         std::this_thread::sleep_for(300ms);
-        if (!c.send_raw(std::string(1, byte))) {
-            answered = true;
-            break;
-        }
+        if (!c.send_raw(std::string(1, byte))) break;  // the host answered and closed
     }
-    (void)answered;
     const Response r = c.read_response(false, 3000);
     EXPECT_EQ(r.status, 408) << r.dump();
     EXPECT_TRUE(c.closed_by_peer());
