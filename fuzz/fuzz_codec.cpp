@@ -5,17 +5,17 @@
 #include <cstdint>
 #include <string_view>
 
-#include "http/codec.hpp"
+#include "front/codec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::size_t step = 1 + data[0] % 64;
     std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-    trellis::http::CodecLimits limits;
+    trellis::front::CodecLimits limits;
     limits.max_body = 4096;
     limits.max_header_bytes = 8192;
     limits.max_headers = 32;
-    trellis::http::RequestDecoder decoder(limits);
+    trellis::front::RequestDecoder decoder(limits);
     std::size_t total = 0;
     while (!bytes.empty()) {
         const auto piece = bytes.substr(0, step);
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         decoder.feed(piece);
         for (;;) {
             const auto event = decoder.next();
-            using Kind = trellis::http::RequestDecoder::Event::Kind;
+            using Kind = trellis::front::RequestDecoder::Event::Kind;
             if (event.kind == Kind::None) break;
             if (event.kind == Kind::Error) {
                 if (event.status < 400 || event.status > 599 || event.detail.empty()) __builtin_trap();

@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "http/router.hpp"
+#include "app/router.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    trellis::http::Router router;
+    trellis::app::Router router;
     bool adding = true;
     std::uint32_t target = 0;
     while (!text.empty()) {
@@ -28,11 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (target >= 16) continue;
             try {
                 router.add(method.empty() ? "GET" : method, std::string(rest), target++);
-            } catch (const trellis::http::RouteError&) {
+            } catch (const trellis::app::RouteError&) {
             }
         } else {
             const auto m = router.match(method.empty() ? "GET" : method, rest);
-            if (m.kind == trellis::http::RouteMatch::Kind::Found && m.target >= target) __builtin_trap();
+            if (m.kind == trellis::app::RouteMatch::Kind::Found && m.target >= target) __builtin_trap();
         }
     }
     return 0;

@@ -36,8 +36,8 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include "base/text.hpp"
 #include "db/migrations.hpp"
-#include "plugins/host_api.hpp"
 
 namespace trellis::db::detail {
 
@@ -130,19 +130,11 @@ using detail::Param;
 using detail::Prepared;
 using detail::StatementCache;
 
-std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
-trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
 
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
@@ -179,14 +171,6 @@ std::vector<std::string> parameter_names(std::string_view sql) {
         }
     }
     return names;
-}
-
-CallDb* call_db(trellis_call* call) {
-    if (!call->db) {
-        if (!call->database) return nullptr;
-        call->db.reset(new CallDb(*call->database));
-    }
-    return call->db.get();
 }
 
 int record(CallDb& db, int code, std::string message) {
@@ -573,10 +557,9 @@ CallDb::~CallDb() {
     lease.reset();
 }
 
-int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out) {
+int db_prepare(CallDb* db, trellis_str sql, trellis_stmt** out) {
     if (out) *out = nullptr;
-    if (!call || !out) return TRELLIS_DB_MISUSE;
-    CallDb* db = call_db(call);
+    if (!out) return TRELLIS_DB_MISUSE;
     if (!db) return no_database();
     try {
         const std::string_view text = view(sql);
@@ -809,9 +792,7 @@ void db_finalize(trellis_stmt* stmt) {
 
 std::uint64_t backend_prepares() noexcept { return prepares.load(std::memory_order_relaxed); }
 
-int db_begin(trellis_call* call) {
-    if (!call) return TRELLIS_DB_MISUSE;
-    CallDb* db = call_db(call);
+int db_begin(CallDb* db) {
     if (!db) return no_database();
     if (db->in_transaction) return misuse(*db, "a transaction is already open (transactions do not nest)");
     auto begin = [&] {
@@ -839,9 +820,7 @@ int db_begin(trellis_call* call) {
     }
 }
 
-int db_commit(trellis_call* call) {
-    if (!call) return TRELLIS_DB_MISUSE;
-    CallDb* db = call_db(call);
+int db_commit(CallDb* db) {
     if (!db) return no_database();
     if (!db->in_transaction || !db->lease) return misuse(*db, "db_commit without db_begin");
     try {
@@ -862,9 +841,7 @@ int db_commit(trellis_call* call) {
     }
 }
 
-int db_rollback(trellis_call* call) {
-    if (!call) return TRELLIS_DB_MISUSE;
-    CallDb* db = call_db(call);
+int db_rollback(CallDb* db) {
     if (!db) return no_database();
     if (!db->in_transaction || !db->lease) return misuse(*db, "db_rollback without db_begin");
     db->in_transaction = false;
@@ -878,19 +855,14 @@ int db_rollback(trellis_call* call) {
     }
 }
 
-int db_error(trellis_call* call, trellis_str* message) {
+int db_error(const CallDb* db, trellis_str* message) {
     static constexpr std::string_view none = "no database configured";
-    if (!call) return TRELLIS_DB_MISUSE;
-    if (!call->db) {
-        if (!call->database) {
-            if (message) *message = str(none);
-            return TRELLIS_DB_UNAVAILABLE;
-        }
-        if (message) *message = {"", 0};
-        return TRELLIS_DB_OK;
+    if (!db) {
+        if (message) *message = str(none);
+        return TRELLIS_DB_UNAVAILABLE;
     }
-    if (message) *message = str(call->db->last_message);
-    return call->db->last_code;
+    if (message) *message = str(db->last_message);
+    return db->last_code;
 }
 
 }  // namespace trellis::db

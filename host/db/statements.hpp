@@ -37,9 +37,11 @@ inline constexpr std::size_t kStatementCacheSize = 64;
 // hits do not count). For tests.
 std::uint64_t backend_prepares() noexcept;
 
-// The ABI functions (see abi.h for their contracts); host_api.cpp puts them
-// in the table.
-int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out);
+// The ABI's db_* functions (see abi.h for their contracts), on one
+// request's CallDb; null means no database is configured (every one then
+// answers TRELLIS_DB_UNAVAILABLE). The host API (app/host_api.cpp) finds
+// the request's CallDb and puts these in the table.
+int db_prepare(CallDb* db, trellis_str sql, trellis_stmt** out);
 int db_bind_int(trellis_stmt* stmt, trellis_str name, int64_t value);
 int db_bind_real(trellis_stmt* stmt, trellis_str name, double value);
 int db_bind_text(trellis_stmt* stmt, trellis_str name, trellis_str value);
@@ -54,9 +56,9 @@ double db_column_real(trellis_stmt* stmt, int index);
 trellis_str db_column_text(trellis_stmt* stmt, int index);
 int64_t db_rows_affected(trellis_stmt* stmt);
 void db_finalize(trellis_stmt* stmt);
-int db_begin(trellis_call* call);
-int db_commit(trellis_call* call);
-int db_rollback(trellis_call* call);
-int db_error(trellis_call* call, trellis_str* message);
+int db_begin(CallDb* db);
+int db_commit(CallDb* db);
+int db_rollback(CallDb* db);
+int db_error(const CallDb* db, trellis_str* message);
 
 }  // namespace trellis::db

@@ -32,13 +32,14 @@ std::string abi_string(std::uint32_t major, std::uint32_t minor) {
 LoadedPlugin::~LoadedPlugin() {
     if (initialized && descriptor->shutdown) {
         spdlog::debug("plugin {}: shutdown", ctx.name);
-        descriptor->shutdown(host_api(), &ctx);
+        descriptor->shutdown(host, &ctx);
     }
 }
 
-void LoadedPlugin::init() {
+void LoadedPlugin::init(const trellis_host_api* host_table) {
     if (initialized) return;
-    if (descriptor->init && descriptor->init(host_api(), &ctx) != TRELLIS_OK)
+    host = host_table;
+    if (descriptor->init && descriptor->init(host, &ctx) != TRELLIS_OK)
         refuse(ctx.file, ctx.name, "init failed (see the plugin's log lines above)");
     initialized = true;
 }

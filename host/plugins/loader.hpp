@@ -13,7 +13,7 @@
 
 #include "config/manifest.hpp"
 #include "config/operator_config.hpp"
-#include "plugins/host_api.hpp"
+#include "plugins/plugin_ctx.hpp"
 
 namespace trellis::plugins {
 
@@ -32,8 +32,9 @@ public:
     // after that, when the last reference to this object is gone.
     ~LoadedPlugin();
 
-    // Runs the plugin's init (once). Throws PluginError if it fails.
-    void init();
+    // Runs the plugin's init (once) with the host's function table, which
+    // shutdown gets too. Throws PluginError if it fails.
+    void init(const trellis_host_api* host_table);
 
     const std::string& name() const noexcept { return ctx.name; }
 
@@ -57,6 +58,7 @@ public:
     const ErrorHandler* error_handler_for(int status) const noexcept;
     trellis_plugin_ctx ctx;
     bool initialized = false;
+    const trellis_host_api* host = nullptr;  // set by init; the host's, outlives the plugin
 };
 
 // Where plugin `name` lives: lib<name>.so in the first directory of

@@ -13,11 +13,11 @@
 
 #include "config/operator_config.hpp"
 #include "db/migrations.hpp"
-#include "http/server.hpp"
+#include "front/server.hpp"
 #include "ops/logging.hpp"
 #include "ops/signals.hpp"
 #include "ops/worker_slots.hpp"
-#include "plugins/snapshot.hpp"
+#include "app/snapshot.hpp"
 #include "service/supervisor.hpp"
 
 namespace trellis::service {
@@ -36,7 +36,7 @@ std::optional<config::OperatorConfig> read_config(const CommandOptions& options)
 }
 
 // Loads configuration and plugins; prints every problem and returns null on failure.
-std::shared_ptr<const plugins::Snapshot> load(const CommandOptions& options, bool for_check,
+std::shared_ptr<const app::Snapshot> load(const CommandOptions& options, bool for_check,
                                               std::string_view process_name = {}) {
     auto config = read_config(options);
     if (!config) return nullptr;
@@ -45,8 +45,8 @@ std::shared_ptr<const plugins::Snapshot> load(const CommandOptions& options, boo
     if (!for_check && config->logging.access) ops::init_access_log(config->logging.access_json);
     std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(), options.plugin_dirs.end());
     try {
-        return plugins::build_snapshot(*config, dirs);
-    } catch (const plugins::LoadError& e) {
+        return app::build_snapshot(*config, dirs);
+    } catch (const app::LoadError& e) {
         for (const auto& problem : e.problems()) {
             if (for_check)
                 std::cerr << problem << "\n";
@@ -60,7 +60,7 @@ std::shared_ptr<const plugins::Snapshot> load(const CommandOptions& options, boo
 }
 
 // Applies pending migrations; false (after logging why) when it cannot.
-bool apply_migrations(const plugins::Snapshot& snapshot) {
+bool apply_migrations(const app::Snapshot& snapshot) {
     if (snapshot.schemas.empty()) return true;
     try {
         auto report = db::migrate(*snapshot.database, snapshot.schemas);
@@ -75,9 +75,9 @@ bool apply_migrations(const plugins::Snapshot& snapshot) {
 
 // Serves until SIGTERM/SIGINT, then drains. `server_options` says whether
 // this process is a supervisor's worker.
-int serve_snapshot(std::shared_ptr<const plugins::Snapshot> snapshot, http::ServerOptions server_options,
+int serve_snapshot(std::shared_ptr<const app::Snapshot> snapshot, front::ServerOptions server_options,
                    ops::WorkerSlotWriter* slots) {
-    http::Server server(snapshot, server_options);
+    front::Server server(snapshot, server_options);
     snapshot.reset();  // the server holds it now
     try {
         server.start();

@@ -26,9 +26,9 @@
 #include <trellis/abi.h>
 
 #include "db/database.hpp"
-#include "http/admin_server.hpp"
-#include "http/listen_socket.hpp"
-#include "http/problem.hpp"
+#include "front/admin_server.hpp"
+#include "front/listen_socket.hpp"
+#include "app/problem.hpp"
 #include "ops/metrics_text.hpp"
 #include "ops/signals.hpp"
 #include "ops/worker_slots.hpp"
@@ -142,7 +142,7 @@ struct Generation {
     config::OperatorConfig config;
     unsigned workers = 0;
     unsigned threads = 0;
-    std::shared_ptr<http::ReusePortGroup> listeners;  // shared with the other generations on the same address
+    std::shared_ptr<front::ReusePortGroup> listeners;  // shared with the other generations on the same address
     bool promoted = false;              // it is (or was) the serving generation
     Clock::time_point start_deadline;
 };
@@ -223,7 +223,7 @@ private:
             gen->listeners = current_->listeners;
         } else {
             try {
-                gen->listeners = std::make_shared<http::ReusePortGroup>(config.server.listen, config.server.port);
+                gen->listeners = std::make_shared<front::ReusePortGroup>(config.server.listen, config.server.port);
             } catch (const std::exception& e) {
                 spdlog::error("{}", e.what());
                 generation_failed(e.what());
@@ -651,18 +651,18 @@ private:
     }
 
     // ---- admin ----
-    http::AdminAnswer admin_answer(std::string_view method, std::string_view path) {
+    front::AdminAnswer admin_answer(std::string_view method, std::string_view path) {
         if (method != "GET" && method != "HEAD")
-            return {405, std::string(http::kProblemContentType),
-                    http::problem_json(405, "the admin listener answers GET only", path)};
+            return {405, std::string(app::kProblemContentType),
+                    app::problem_json(405, "the admin listener answers GET only", path)};
         if (path == "/livez") return {200, "application/json", R"({"status":"alive"})"};
         if (path == "/readyz") return readiness(path);
         if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
-        return {404, std::string(http::kProblemContentType),
-                http::problem_json(404, "the admin listener serves /livez, /readyz and /metrics", path)};
+        return {404, std::string(app::kProblemContentType),
+                app::problem_json(404, "the admin listener serves /livez, /readyz and /metrics", path)};
     }
 
-    http::AdminAnswer readiness(std::string_view path) {
+    front::AdminAnswer readiness(std::string_view path) {
         std::string why;
         {
             std::lock_guard lock(mutex_);
@@ -682,7 +682,7 @@ private:
             }
         }
         if (why.empty()) why = database_problem();
-        if (!why.empty()) return {503, std::string(http::kProblemContentType), http::problem_json(503, why, path)};
+        if (!why.empty()) return {503, std::string(app::kProblemContentType), app::problem_json(503, why, path)};
         return {200, "application/json", R"({"status":"ready"})"};
     }
 
@@ -749,7 +749,7 @@ private:
     };
     std::list<Replacement> replacements_;
     std::vector<unsigned> steered_;               // the live slots the kernel was last told
-    const http::ReusePortGroup* steered_group_ = nullptr;
+    const front::ReusePortGroup* steered_group_ = nullptr;
     bool stopping_ = false, force_exit_ = false;
     int exit_code_ = 0;
     Clock::time_point stop_deadline_;
@@ -792,9 +792,9 @@ int Supervisor::run() {
     db_config_ = pending_config_.database;
 
     const auto admin_config = pending_config_.admin;
-    std::unique_ptr<http::AdminServer> admin;
+    std::unique_ptr<front::AdminServer> admin;
     if (admin_config.enabled) {
-        admin = std::make_unique<http::AdminServer>(
+        admin = std::make_unique<front::AdminServer>(
             admin_config.listen, admin_config.port,
             [this](std::string_view method, std::string_view path) { return admin_answer(method, path); });
         try {

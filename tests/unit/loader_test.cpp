@@ -7,7 +7,7 @@
 #include <string>
 
 #include "plugins/loader.hpp"
-#include "plugins/snapshot.hpp"
+#include "app/snapshot.hpp"
 
 namespace {
 namespace fs = std::filesystem;
@@ -107,9 +107,9 @@ TEST(Snapshot, RefusesTwoPluginsClaimingOneRoute) {
     trellis::config::OperatorConfig config;
     config.plugins = {entry("dupa"), entry("dupb")};
     try {
-        trellis::plugins::build_snapshot(config, {kTestPlugins});
+        trellis::app::build_snapshot(config, {kTestPlugins});
         FAIL() << "expected a conflict";
-    } catch (const trellis::plugins::LoadError& e) {
+    } catch (const trellis::app::LoadError& e) {
         ASSERT_EQ(e.problems().size(), 1u) << e.what();
         const auto& msg = e.problems()[0];
         EXPECT_NE(msg.find("plugin 'dupb' refused: route GET /same"), std::string::npos) << msg;
@@ -122,7 +122,7 @@ TEST(Snapshot, DisabledPluginIsNotLoaded) {
     auto ghost = entry("does-not-exist");
     ghost.enabled = false;
     config.plugins = {entry("hello"), ghost};
-    auto snapshot = trellis::plugins::build_snapshot(config, {kPlugins});
+    auto snapshot = trellis::app::build_snapshot(config, {kPlugins});
     ASSERT_EQ(snapshot->plugins.size(), 1u);
     EXPECT_EQ(snapshot->routes.size(), 3u);
 }

@@ -1,4 +1,4 @@
-#include "http/router.hpp"
+#include "app/router.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,12 +7,12 @@
 #include <thread>
 #include <vector>
 
-using trellis::http::join_mount;
-using trellis::http::percent_decode;
-using trellis::http::RouteError;
-using trellis::http::RouteMatch;
-using trellis::http::Router;
-using Kind = trellis::http::RouteMatch::Kind;
+using trellis::app::join_mount;
+using trellis::app::percent_decode;
+using trellis::app::RouteError;
+using trellis::app::RouteMatch;
+using trellis::app::Router;
+using Kind = trellis::app::RouteMatch::Kind;
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
@@ -615,11 +615,11 @@ TEST(PercentDecode, Malformed) {
 // ---------------------------------------------------------------- percent_encode_segment
 
 TEST(PercentEncodeSegment, KeepsUnreservedAndEncodesTheRest) {
-    EXPECT_EQ(trellis::http::percent_encode_segment("plain-._~!$&'()*+,;=:@AZaz09"), "plain-._~!$&'()*+,;=:@AZaz09");
-    EXPECT_EQ(trellis::http::percent_encode_segment("a b/c?d#e%f"), "a%20b%2Fc%3Fd%23e%25f");
-    EXPECT_EQ(trellis::http::percent_encode_segment("caf\xC3\xA9"), "caf%C3%A9");
-    EXPECT_EQ(trellis::http::percent_encode_segment(std::string(1, '\0')), "%00");
-    EXPECT_EQ(trellis::http::percent_encode_segment(""), "");
+    EXPECT_EQ(trellis::app::percent_encode_segment("plain-._~!$&'()*+,;=:@AZaz09"), "plain-._~!$&'()*+,;=:@AZaz09");
+    EXPECT_EQ(trellis::app::percent_encode_segment("a b/c?d#e%f"), "a%20b%2Fc%3Fd%23e%25f");
+    EXPECT_EQ(trellis::app::percent_encode_segment("caf\xC3\xA9"), "caf%C3%A9");
+    EXPECT_EQ(trellis::app::percent_encode_segment(std::string(1, '\0')), "%00");
+    EXPECT_EQ(trellis::app::percent_encode_segment(""), "");
 }
 
 // Whatever a key holds, its encoded form is one path segment that the
@@ -630,7 +630,7 @@ TEST(PercentEncodeSegment, RoundTripsThroughTheRouter) {
     std::string every_byte;
     for (int c = 1; c < 256; ++c) every_byte += static_cast<char>(c);
     for (const std::string& key : {std::string("a b/c"), std::string("100%"), std::string("..") + "/x", every_byte}) {
-        const std::string encoded = trellis::http::percent_encode_segment(key);
+        const std::string encoded = trellis::app::percent_encode_segment(key);
         std::string decoded;
         ASSERT_TRUE(percent_decode(encoded, decoded));
         EXPECT_EQ(decoded, key);

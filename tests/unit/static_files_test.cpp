@@ -1,4 +1,4 @@
-#include "http/static_files.hpp"
+#include "app/static_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,12 +17,12 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using trellis::http::format_http_date;
-using trellis::http::parse_http_date;
-using trellis::http::static_content_type;
-using trellis::http::StaticAnswer;
-using trellis::http::StaticRequest;
-using trellis::http::StaticSite;
+using trellis::app::format_http_date;
+using trellis::app::parse_http_date;
+using trellis::app::static_content_type;
+using trellis::app::StaticAnswer;
+using trellis::app::StaticRequest;
+using trellis::app::StaticSite;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "plugins/host_api.hpp"
+#include "app/host_api.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,20 +6,15 @@
 #include <spdlog/spdlog.h>
 
 #include "db/statements.hpp"
-#include "http/request.hpp"
-#include "http/router.hpp"
-#include "http/text.hpp"
+#include "app/request.hpp"
+#include "app/router.hpp"
+#include "base/text.hpp"
 #include "ops/logging.hpp"
 
 void trellis_call::CallDbDeleter::operator()(trellis::db::CallDb* db) const noexcept { delete db; }
 
-namespace trellis::plugins {
+namespace trellis::app {
 namespace {
-
-using http::iequals;
-
-std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
-trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
 
 // Hands out a view of `value` that lives as long as the call.
 trellis_str keep(trellis_call* call, std::string value) {
@@ -45,9 +40,9 @@ int request_query(trellis_call* call, trellis_str name, trellis_str* out) {
     std::string key;
     for (const auto& [raw_key, raw_value] : call->request.query_pairs()) {
         key.clear();
-        if (!http::percent_decode(raw_key, key, true) || key != view(name)) continue;
+        if (!percent_decode(raw_key, key, true) || key != view(name)) continue;
         std::string value;
-        if (!http::percent_decode(raw_value, value, true)) return 0;
+        if (!percent_decode(raw_value, value, true)) return 0;
         *out = keep(call, std::move(value));
         return 1;
     }
@@ -69,13 +64,13 @@ int response_status(trellis_call* call, int status) {
 
 int response_header(trellis_call* call, trellis_str name, trellis_str value) {
     auto n = view(name), v = view(value);
-    if (!http::is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
+    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
     // Framing and what the host writes itself (Server it leaves to a plugin that sets one).
     if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding") ||
         iequals(n, "Date") || iequals(n, "X-Request-Id"))
         return 0;
     if (iequals(n, "Content-Type")) {
-        if (!http::is_media_type(v)) return 0;
+        if (!is_media_type(v)) return 0;
         call->content_type.assign(v);
         return 1;
     }
@@ -152,6 +147,32 @@ int error_status(trellis_call* call, trellis_str* detail) {
     return call->error_status;
 }
 
+// ---- ABI 1.1: database (db/statements.cpp does the work on the call's CallDb) ----
+
+// The request's database state, created on first use; null when no
+// database is configured.
+db::CallDb* call_db(trellis_call* call) {
+    if (!call->db) {
+        if (!call->database) return nullptr;
+        call->db.reset(new db::CallDb(*call->database));
+    }
+    return call->db.get();
+}
+
+int db_prepare(trellis_call* call, trellis_str sql, trellis_stmt** out) {
+    return db::db_prepare(call_db(call), sql, out);
+}
+int db_begin(trellis_call* call) { return db::db_begin(call_db(call)); }
+int db_commit(trellis_call* call) { return db::db_commit(call_db(call)); }
+int db_rollback(trellis_call* call) { return db::db_rollback(call_db(call)); }
+int db_error(trellis_call* call, trellis_str* message) {
+    if (!call->db && call->database) {  // configured, not used yet: no error
+        if (message) *message = {"", 0};
+        return TRELLIS_DB_OK;
+    }
+    return db::db_error(call->db.get(), message);
+}
+
 // noexcept wrappers: a host-side failure (say, out of memory) must never
 // unwind into plugin code, which may not even be C++.
 template <auto Fn, class Signature = decltype(Fn)>
@@ -163,6 +184,8 @@ struct Guarded<Fn, R (*)(Args...)> {
             return Fn(args...);
         } catch (const std::exception& e) {
             spdlog::error("host API failure: {}", e.what());
+        } catch (...) {
+            spdlog::error("host API failure: a non-standard exception");
         }
         if constexpr (!std::is_void_v<R>) return R{};
     }
@@ -170,53 +193,54 @@ struct Guarded<Fn, R (*)(Args...)> {
 template <auto Fn>
 constexpr auto guarded = &Guarded<Fn>::call;
 
+// Designated, so that a field can only be filled by its own function.
 const trellis_host_api table = {
-    sizeof(trellis_host_api),
-    TRELLIS_ABI_MAJOR,
-    TRELLIS_ABI_MINOR,
-    guarded<request_method>,
-    guarded<request_path>,
-    guarded<request_param>,
-    guarded<request_query>,
-    guarded<request_header>,
-    guarded<request_body>,
-    guarded<response_status>,
-    guarded<response_header>,
-    guarded<response_body>,
-    guarded<fail>,
-    guarded<call_plugin>,
-    guarded<setting>,
-    guarded<log>,
-    guarded<request_id>,
-    guarded<request_route>,
-    guarded<call_log>,
-    guarded<response_get_status>,
-    guarded<response_get_header>,
-    guarded<response_remove_header>,
-    guarded<error_status>,
-    guarded<db::db_prepare>,
-    guarded<db::db_bind_int>,
-    guarded<db::db_bind_real>,
-    guarded<db::db_bind_text>,
-    guarded<db::db_bind_null>,
-    guarded<db::db_step>,
-    guarded<db::db_column_count>,
-    guarded<db::db_column_name>,
-    guarded<db::db_column_index>,
-    guarded<db::db_column_type>,
-    guarded<db::db_column_int>,
-    guarded<db::db_column_real>,
-    guarded<db::db_column_text>,
-    guarded<db::db_rows_affected>,
-    guarded<db::db_finalize>,
-    guarded<db::db_begin>,
-    guarded<db::db_commit>,
-    guarded<db::db_rollback>,
-    guarded<db::db_error>,
+    .struct_size = sizeof(trellis_host_api),
+    .abi_major = TRELLIS_ABI_MAJOR,
+    .abi_minor = TRELLIS_ABI_MINOR,
+    .request_method = guarded<request_method>,
+    .request_path = guarded<request_path>,
+    .request_param = guarded<request_param>,
+    .request_query = guarded<request_query>,
+    .request_header = guarded<request_header>,
+    .request_body = guarded<request_body>,
+    .response_status = guarded<response_status>,
+    .response_header = guarded<response_header>,
+    .response_body = guarded<response_body>,
+    .fail = guarded<fail>,
+    .call_plugin = guarded<call_plugin>,
+    .setting = guarded<setting>,
+    .log = guarded<log>,
+    .request_id = guarded<request_id>,
+    .request_route = guarded<request_route>,
+    .call_log = guarded<call_log>,
+    .response_get_status = guarded<response_get_status>,
+    .response_get_header = guarded<response_get_header>,
+    .response_remove_header = guarded<response_remove_header>,
+    .error_status = guarded<error_status>,
+    .db_prepare = guarded<db_prepare>,
+    .db_bind_int = guarded<db::db_bind_int>,
+    .db_bind_real = guarded<db::db_bind_real>,
+    .db_bind_text = guarded<db::db_bind_text>,
+    .db_bind_null = guarded<db::db_bind_null>,
+    .db_step = guarded<db::db_step>,
+    .db_column_count = guarded<db::db_column_count>,
+    .db_column_name = guarded<db::db_column_name>,
+    .db_column_index = guarded<db::db_column_index>,
+    .db_column_type = guarded<db::db_column_type>,
+    .db_column_int = guarded<db::db_column_int>,
+    .db_column_real = guarded<db::db_column_real>,
+    .db_column_text = guarded<db::db_column_text>,
+    .db_rows_affected = guarded<db::db_rows_affected>,
+    .db_finalize = guarded<db::db_finalize>,
+    .db_begin = guarded<db_begin>,
+    .db_commit = guarded<db_commit>,
+    .db_rollback = guarded<db_rollback>,
+    .db_error = guarded<db_error>,
 };
 
 }  // namespace
 
 const trellis_host_api* host_api() noexcept { return &table; }
 
-}  // namespace trellis::plugins
+}  // namespace trellis::app

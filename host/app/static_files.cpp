@@ -1,8 +1,8 @@
 // Static files: see static_files.hpp for the rules this file implements.
-#include "http/static_files.hpp"
-#include "http/text.hpp"
+#include "app/static_files.hpp"
+#include "base/text.hpp"
 
-#include "http/router.hpp"
+#include "app/router.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace trellis::http {
+namespace trellis::app {
 
 namespace fs = std::filesystem;
 
@@ -415,4 +415,4 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
     return answer;
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::app

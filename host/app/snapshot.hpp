@@ -12,14 +12,16 @@
 #include <vector>
 
 #include "config/operator_config.hpp"
-#include "http/router.hpp"
+#include "app/router.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
-#include "db/resources.hpp"
-#include "http/static_files.hpp"
+#include "app/resources.hpp"
+#include "app/static_files.hpp"
 #include "plugins/loader.hpp"
 
-namespace trellis::plugins {
+namespace trellis::app {
+
+using plugins::LoadedPlugin;
 
 // A hook or error handler bound to the plugin that exports it.
 struct BoundHandler {
@@ -38,7 +40,7 @@ struct Mount {
     LoadedPlugin* plugin;
     std::string prefix;      // "/" or "/api/notes"
     HookLists own_hooks;     // scope: plugin
-    std::shared_ptr<const http::StaticSite> site;  // the plugin's `static` directory, if any
+    std::shared_ptr<const StaticSite> site;  // the plugin's `static` directory, if any
     std::string site_prefix;                       // where the site appears: mount + static.path
     // True when `path` is under this mount ("/api/notes" and "/api/notes/..." are).
     bool contains(std::string_view path) const noexcept;
@@ -57,14 +59,14 @@ struct RouteEntry {
     std::string method;
     std::string pattern;         // mount + manifest path
     std::string handler_symbol;  // for logs
-    std::shared_ptr<const db::Resource> resource;  // resource routes: the collection they serve
+    std::shared_ptr<const Resource> resource;  // resource routes: the collection they serve
 };
 
 struct Snapshot {
     std::vector<std::shared_ptr<LoadedPlugin>> plugins;  // first member: destroyed last
     std::vector<Mount> mounts;                           // configuration order
     std::vector<RouteEntry> routes;                      // Router targets index this
-    http::Router router;
+    Router router;
     HookLists app_hooks;                                 // scope: app, configuration order
     std::vector<AppError> app_errors;
     config::ServerConfig server;
@@ -95,4 +97,4 @@ private:
 std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& config,
                                                const std::vector<std::filesystem::path>& extra_plugin_dirs);
 
-}  // namespace trellis::plugins
+}  // namespace trellis::app

@@ -10,7 +10,7 @@
 
 #include "config/manifest.hpp"
 
-namespace trellis::db {
+namespace trellis::app {
 
 struct ResourceRoute {
     std::string method;
@@ -42,4 +42,4 @@ struct Resource {
     std::vector<ResourceRoute> routes() const;
 };
 
-}  // namespace trellis::db
+}  // namespace trellis::app

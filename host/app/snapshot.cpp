@@ -1,7 +1,4 @@
-#include "plugins/snapshot.hpp"
-
-#include "db/resources.hpp"
-#include "db/schema.hpp"
+#include "app/snapshot.hpp"
 
 #include <algorithm>
 #include <map>
@@ -9,7 +6,11 @@
 
 #include <spdlog/spdlog.h>
 
-namespace trellis::plugins {
+#include "app/host_api.hpp"
+#include "app/resources.hpp"
+#include "db/schema.hpp"
+
+namespace trellis::app {
 namespace {
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -121,7 +122,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
     const auto add_route = [&](RouteEntry route, const std::string& key) {
         try {
             snapshot->router.add(route.method, route.pattern, static_cast<std::uint32_t>(snapshot->routes.size()));
-        } catch (const http::RouteError& e) {
+        } catch (const RouteError& e) {
             std::string problem = route.plugin->ctx.file.string() + ": plugin '" + route.plugin->name() +
                                   "' refused: route " + route.method + " " + route.pattern + " (" + key + ") ";
             const std::string shape = route_shape(route.pattern);
@@ -162,8 +163,8 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         }
         std::shared_ptr<LoadedPlugin> plugin;
         try {
-            plugin = load_plugin(entry, find_plugin(entry.name, search));
-        } catch (const PluginError& e) {
+            plugin = plugins::load_plugin(entry, plugins::find_plugin(entry.name, search));
+        } catch (const plugins::PluginError& e) {
             problems.emplace_back(e.what());
             continue;
         }
@@ -174,8 +175,8 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             std::filesystem::path dir = spec->dir;
             if (dir.is_relative()) dir = plugin->ctx.file.parent_path() / entry.name / dir;
             try {
-                mount.site = std::make_shared<http::StaticSite>(dir, spec->spa);
-                mount.site_prefix = http::join_mount(entry.mount, spec->path);
+                mount.site = std::make_shared<StaticSite>(dir, spec->spa);
+                mount.site_prefix = join_mount(entry.mount, spec->path);
                 spdlog::info("plugin {}: static files from {} at {}{}", entry.name, mount.site->root().string(),
                              mount.site_prefix, spec->spa ? " (single-page app)" : "");
             } catch (const std::exception& e) {
@@ -192,15 +193,15 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         const auto& routes = plugin->manifest.routes;
         for (std::size_t i = 0; i < routes.size(); ++i)
             add_route({plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
-                       http::join_mount(entry.mount, routes[i].path), routes[i].handler, nullptr},
+                       join_mount(entry.mount, routes[i].path), routes[i].handler, nullptr},
                       "routes[" + std::to_string(i) + "]");
         for (std::size_t i = 0; i < plugin->manifest.resources.size(); ++i) {
             const auto& resource = plugin->manifest.resources[i];
             const auto* model = find_model(plugin->manifest, resource.model);
             if (!model) continue;  // the manifest parser refuses this already
-            auto served = std::make_shared<const db::Resource>(resource, *model);
+            auto served = std::make_shared<const Resource>(resource, *model);
             for (auto& r : served->routes())
-                add_route({plugin.get(), &mount, r.handler, r.method, http::join_mount(entry.mount, r.path), r.name, served},
+                add_route({plugin.get(), &mount, r.handler, r.method, join_mount(entry.mount, r.path), r.name, served},
                           "resources[" + std::to_string(i) + "]");
         }
         add_models(*plugin, problems);
@@ -215,12 +216,12 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
     // init only once everything was accepted: a refused snapshot runs no plugin code.
     for (auto& plugin : snapshot->plugins) {
         try {
-            plugin->init();
-        } catch (const PluginError& e) {
+            plugin->init(host_api());
+        } catch (const plugins::PluginError& e) {
             throw LoadError({e.what()});
         }
     }
     return snapshot;
 }
 
-}  // namespace trellis::plugins
+}  // namespace trellis::app

@@ -1,4 +1,4 @@
-#include "http/listen_socket.hpp"
+#include "front/listen_socket.hpp"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -49,7 +49,7 @@ extern "C" int bind(int fd, const sockaddr* addr, socklen_t len) {
     return next(fd, addr, len);
 }
 
-namespace trellis::http {
+namespace trellis::front {
 
 ReusePortGroup::ReusePortGroup(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {
     fds_.push_back(open_one());
@@ -160,4 +160,4 @@ void stop_accepting(int listener_fd) {
     }
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::front

@@ -1,15 +1,12 @@
-#include "http/pipeline.hpp"
+#include "app/pipeline.hpp"
 
-#include "http/request.hpp"
+#include "app/request.hpp"
 #include <spdlog/spdlog.h>
 
-#include "http/problem.hpp"
+#include "app/problem.hpp"
 
-namespace trellis::http {
+namespace trellis::app {
 
-using plugins::BoundHandler;
-using plugins::HookKind;
-using plugins::hook_index;
 
 Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     call_.plugin = &handler.plugin->ctx;
@@ -17,7 +14,7 @@ Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     call_.fail_errors.clear();
     trellis_status rc = TRELLIS_ERROR;
     try {
-        rc = handler.fn(plugins::host_api(), &call_);
+        rc = handler.fn(host_api(), &call_);
     } catch (...) {
         // Only a plugin that bypasses the SDK can get here.
         spdlog::error("{} {}: {} {}.{} let an exception escape the ABI (request {})", call_.method, call_.path,
@@ -182,4 +179,4 @@ void Pipeline::teardown() {
     }
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::app

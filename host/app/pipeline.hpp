@@ -11,22 +11,22 @@
 // the path (its error handlers and static files answer).
 #pragma once
 
-#include "plugins/host_api.hpp"
-#include "plugins/snapshot.hpp"
+#include "app/host_api.hpp"
+#include "app/snapshot.hpp"
 
-namespace trellis::http {
+namespace trellis::app {
 
 // Told once a request's route (or, unmatched, its owning mount) is known
 // and before any plugin code of the route runs: a worker records it where
 // its supervisor can read it after a crash.
 struct RoutedObserver {
-    void (*fn)(void* context, const plugins::RouteEntry* route, const plugins::Mount* owner) = nullptr;
+    void (*fn)(void* context, const RouteEntry* route, const Mount* owner) = nullptr;
     void* context = nullptr;
 };
 
 class Pipeline {
 public:
-    Pipeline(const plugins::Snapshot& snapshot, trellis_call& call, RoutedObserver observer = {})
+    Pipeline(const Snapshot& snapshot, trellis_call& call, RoutedObserver observer = {})
         : snapshot_(snapshot), call_(call), observer_(observer) {}
 
     // Runs everything up to the finished response, left in the call.
@@ -35,34 +35,34 @@ public:
     void teardown();
 
     // For the access log: the matched route (or null) and the owning mount.
-    const plugins::RouteEntry* route() const noexcept { return route_; }
-    const plugins::Mount* owner() const noexcept { return owner_; }
+    const RouteEntry* route() const noexcept { return route_; }
+    const Mount* owner() const noexcept { return owner_; }
 
 private:
     enum class Step { Continue, Done, Failed };
 
-    Step run(const plugins::BoundHandler& handler, const char* role);
-    Step run_hooks(const std::vector<plugins::BoundHandler>& hooks, const char* role);
+    Step run(const BoundHandler& handler, const char* role);
+    Step run_hooks(const std::vector<BoundHandler>& hooks, const char* role);
     void route();
     bool serve_static();
     void answer_error(int status, std::string detail);
-    bool run_error_handler(const plugins::BoundHandler& handler, int status, const std::string& detail);
+    bool run_error_handler(const BoundHandler& handler, int status, const std::string& detail);
     void after_hooks();
-    const std::vector<plugins::BoundHandler>* own_hooks(plugins::HookKind kind) const noexcept;
+    const std::vector<BoundHandler>* own_hooks(HookKind kind) const noexcept;
 
     void routed() const {
         if (observer_.fn) observer_.fn(observer_.context, route_, owner_);
     }
 
-    const plugins::Snapshot& snapshot_;
+    const Snapshot& snapshot_;
     trellis_call& call_;
     RoutedObserver observer_;
-    const plugins::RouteEntry* route_ = nullptr;
-    const plugins::Mount* owner_ = nullptr;
+    const RouteEntry* route_ = nullptr;
+    const Mount* owner_ = nullptr;
     int failed_status_ = 0;
     std::string failed_detail_;
     std::string failed_errors_;
     std::vector<std::pair<std::string, std::string>> params_;
 };
 
-}  // namespace trellis::http
+}  // namespace trellis::app

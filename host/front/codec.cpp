@@ -1,13 +1,13 @@
-#include "http/codec.hpp"
+#include "front/codec.hpp"
 
 #include <llhttp.h>
 
 #include <utility>
 #include <vector>
 
-#include "http/text.hpp"
+#include "base/text.hpp"
 
-namespace trellis::http {
+namespace trellis::front {
 
 namespace {
 
@@ -284,4 +284,4 @@ RequestDecoder::Phase RequestDecoder::phase() const noexcept {
     return parser_->phase;
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::front

@@ -1,8 +1,8 @@
-#include "http/problem.hpp"
+#include "app/problem.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace trellis::http {
+namespace trellis::app {
 
 std::string_view reason_phrase(int status) noexcept {
     // RFC 9110 section 15 (and 429, 431 from RFC 6585, 451 from RFC 7725).
@@ -73,4 +73,4 @@ std::string problem_json(int status, std::string_view detail, std::string_view i
     return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::app

@@ -1,31 +1,41 @@
-#include "db/resources.hpp"
+#include "app/resources.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <optional>
 
 #include <nlohmann/json.hpp>
-#include "http/request.hpp"
 #include <spdlog/spdlog.h>
 
+#include "app/host_api.hpp"
+#include "app/request.hpp"
+#include "app/router.hpp"
+#include "base/text.hpp"
 #include "config/diagnostics.hpp"
 #include "db/json_writer.hpp"
 #include "db/schema.hpp"
-#include "db/statements.hpp"
-#include "http/router.hpp"
-#include "plugins/host_api.hpp"
 
-namespace trellis::db {
+namespace trellis::app {
 namespace {
 
 using nlohmann::json;
 using config::FieldType;
+using db::append_json_integer;
+using db::append_json_real;
+using db::append_json_string;
+using db::count_sql;
+using db::insert_sql;
+using db::list_sql;
+using db::Sort;
+using db::update_sql;
+using db::validate;
+using db::ValidationMode;
 
 constexpr std::int64_t kDefaultLimit = 50;
 constexpr std::int64_t kMaxLimit = 1000;
 
-trellis_str view(std::string_view s) noexcept { return {s.data(), s.size()}; }
-std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+// Resources use the database as plugins do: through the host API table.
+const trellis_host_api& host = *host_api();
 
 // A failure for the error chain (problem+json unless a handler answers).
 struct Failure {
@@ -37,39 +47,39 @@ struct Failure {
 // One statement, finalized on scope exit; database errors become Failures.
 class Stmt {
 public:
-    Stmt(trellis_call* call, const std::string& sql) : call_(call) { check(db_prepare(call, view(sql), &stmt_)); }
-    ~Stmt() { db_finalize(stmt_); }
+    Stmt(trellis_call* call, const std::string& sql) : call_(call) { check(host.db_prepare(call, str(sql), &stmt_)); }
+    ~Stmt() { host.db_finalize(stmt_); }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
 
     void bind(const std::string& name, const config::FieldSpec& field, const json& value) {
-        const trellis_str n = view(name);
-        if (value.is_null()) return check(db_bind_null(stmt_, n));
+        const trellis_str n = str(name);
+        if (value.is_null()) return check(host.db_bind_null(stmt_, n));
         switch (field.type) {
-            case FieldType::Integer: return check(db_bind_int(stmt_, n, value.get<std::int64_t>()));
-            case FieldType::Boolean: return check(db_bind_int(stmt_, n, value.get<bool>() ? 1 : 0));
-            case FieldType::Real: return check(db_bind_real(stmt_, n, value.get<double>()));
+            case FieldType::Integer: return check(host.db_bind_int(stmt_, n, value.get<std::int64_t>()));
+            case FieldType::Boolean: return check(host.db_bind_int(stmt_, n, value.get<bool>() ? 1 : 0));
+            case FieldType::Real: return check(host.db_bind_real(stmt_, n, value.get<double>()));
             case FieldType::Json: {
                 const std::string text = value.dump();
-                return check(db_bind_text(stmt_, n, view(text)));
+                return check(host.db_bind_text(stmt_, n, str(text)));
             }
             case FieldType::Text:
             case FieldType::Timestamp: {
                 const std::string& text = value.get_ref<const std::string&>();
-                return check(db_bind_text(stmt_, n, view(text)));
+                return check(host.db_bind_text(stmt_, n, str(text)));
             }
         }
     }
-    void bind_int(const std::string& name, std::int64_t value) { check(db_bind_int(stmt_, view(name), value)); }
+    void bind_int(const std::string& name, std::int64_t value) { check(host.db_bind_int(stmt_, str(name), value)); }
 
     bool next() {
-        const int rc = db_step(stmt_);
+        const int rc = host.db_step(stmt_);
         if (rc == TRELLIS_DB_ROW) return true;
         if (rc != TRELLIS_DB_DONE) check(rc);
         return false;
     }
-    std::int64_t rows_affected() const { return db_rows_affected(stmt_); }
-    std::int64_t first_integer() const { return db_column_int(stmt_, 0); }
+    std::int64_t rows_affected() const { return host.db_rows_affected(stmt_); }
+    std::int64_t first_integer() const { return host.db_column_int(stmt_, 0); }
 
     // The current row as the model's JSON object, appended to `out`. The
     // resource's SQL selects the model's fields in model order: column i is
@@ -79,22 +89,22 @@ public:
         for (std::size_t i = 0; i < fields.size(); ++i) {
             out += resource.member_prefixes[i];
             const int column = static_cast<int>(i);
-            const int type = db_column_type(stmt_, column);
+            const int type = host.db_column_type(stmt_, column);
             if (type == TRELLIS_DB_NULL) {
                 out += "null";
                 continue;
             }
             switch (fields[i].type) {
-                case FieldType::Integer: append_json_integer(out, db_column_int(stmt_, column)); break;
-                case FieldType::Boolean: out += db_column_int(stmt_, column) != 0 ? "true" : "false"; break;
+                case FieldType::Integer: append_json_integer(out, host.db_column_int(stmt_, column)); break;
+                case FieldType::Boolean: out += host.db_column_int(stmt_, column) != 0 ? "true" : "false"; break;
                 case FieldType::Real:
-                    append_json_real(out, type == TRELLIS_DB_INTEGER ? static_cast<double>(db_column_int(stmt_, column))
-                                                                     : db_column_real(stmt_, column));
+                    append_json_real(out, type == TRELLIS_DB_INTEGER ? static_cast<double>(host.db_column_int(stmt_, column))
+                                                                     : host.db_column_real(stmt_, column));
                     break;
                 case FieldType::Json: {
                     // Stored by this host as validated JSON; anything else
                     // (a row written by other means) is answered as a string.
-                    const std::string_view text = view(db_column_text(stmt_, column));
+                    const std::string_view text = view(host.db_column_text(stmt_, column));
                     if (json::accept(text))
                         out += text;
                     else
@@ -102,7 +112,7 @@ public:
                     break;
                 }
                 case FieldType::Text:
-                case FieldType::Timestamp: append_json_string(out, view(db_column_text(stmt_, column))); break;
+                case FieldType::Timestamp: append_json_string(out, view(host.db_column_text(stmt_, column))); break;
             }
         }
         out += '}';
@@ -111,15 +121,15 @@ public:
     // The primary key of the current row, as it appears in a URL.
     std::string key_text(const Resource& resource) const {
         const int column = static_cast<int>(resource.primary_key_index);
-        if (resource.primary_key.type == FieldType::Integer) return std::to_string(db_column_int(stmt_, column));
-        return std::string(view(db_column_text(stmt_, column)));
+        if (resource.primary_key.type == FieldType::Integer) return std::to_string(host.db_column_int(stmt_, column));
+        return std::string(view(host.db_column_text(stmt_, column)));
     }
 
 private:
     void check(int rc) const {
         if (rc == TRELLIS_DB_OK) return;
         trellis_str message{};
-        db_error(call_, &message);
+        host.db_error(call_, &message);
         if (rc == TRELLIS_DB_UNAVAILABLE) {
             spdlog::warn("{} {}: database unavailable: {} (request {})", call_->method, call_->path, view(message),
                          call_->request_id);
@@ -178,7 +188,7 @@ json id_of(trellis_call* call, const config::FieldSpec& pk) {
 std::string location_of(trellis_call* call, std::string_view key) {
     std::string base(call->path);
     if (!base.empty() && base.back() == '/') base.pop_back();
-    return base + "/" + http::percent_encode_segment(key);
+    return base + "/" + percent_encode_segment(key);
 }
 
 // A query value for a filter, typed like the field: "?pinned=true&tag=x".
@@ -244,7 +254,7 @@ trellis_status list(const trellis_host_api*, trellis_call* call) {
         std::int64_t limit = kDefaultLimit, offset = 0;
         for (const auto& [raw_key, raw_value] : call->request.query_pairs()) {
             std::string key, value;
-            if (!http::percent_decode(raw_key, key, true) || !http::percent_decode(raw_value, value, true))
+            if (!percent_decode(raw_key, key, true) || !percent_decode(raw_value, value, true))
                 throw Failure{400, "malformed query string"};
             if (key == "limit") {
                 limit = paging_number("limit", value, kMaxLimit);
@@ -389,4 +399,4 @@ std::vector<ResourceRoute> Resource::routes() const {
     };
 }
 
-}  // namespace trellis::db
+}  // namespace trellis::app

@@ -20,9 +20,12 @@
 #include <string>
 #include <string_view>
 
-#include "http/request.hpp"
+#include "app/request.hpp"
 
-namespace trellis::http {
+namespace trellis::front {
+
+// The codec produces the core's request value itself: no copy between them.
+using app::Request;
 
 struct CodecLimits {
     std::size_t max_body = 1024 * 1024;     // decoded body bytes
@@ -67,4 +70,4 @@ private:
     std::unique_ptr<Parser> parser_;
 };
 
-}  // namespace trellis::http
+}  // namespace trellis::front

@@ -1,11 +1,18 @@
-// Small text helpers for HTTP's case-insensitive tokens (header names,
-// units, media types). ASCII only, by design: HTTP tokens are ASCII.
+// The host's text helpers, in one place: views across the ABI, and HTTP's
+// case-insensitive tokens (header names, units, media types). ASCII only,
+// by design: HTTP tokens are ASCII.
 #pragma once
 
 #include <algorithm>
 #include <string_view>
 
-namespace trellis::http {
+#include <trellis/abi.h>
+
+namespace trellis {
+
+// trellis_str <-> std::string_view; a null pointer is the empty string.
+constexpr std::string_view view(trellis_str s) noexcept { return {s.ptr ? s.ptr : "", s.len}; }
+constexpr trellis_str str(std::string_view s) noexcept { return {s.data(), s.size()}; }
 
 constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -67,4 +74,4 @@ constexpr bool is_media_type(std::string_view s) noexcept {
     return true;
 }
 
-}  // namespace trellis::http
+}  // namespace trellis

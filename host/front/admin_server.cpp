@@ -1,11 +1,11 @@
-#include "http/admin_server.hpp"
+#include "front/admin_server.hpp"
 
 #include <stdexcept>
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
-namespace trellis::http {
+namespace trellis::front {
 
 using namespace Pistache;
 
@@ -64,4 +64,4 @@ void AdminServer::stop() {
     endpoint_.reset();
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::front

@@ -1,5 +1,5 @@
 // One HTTP request as the host sees it: a plain value, filled by the codec
-// (http/codec.*) and read by everything after it (pipeline, host API,
+// (front/codec.*) and read by everything after it (pipeline, host API,
 // resources, static files). Nothing of the transport is in it.
 //
 // The views point into storage owned by whoever produced the request (the
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace trellis::http {
+namespace trellis::app {
 
 struct Request {
     std::string_view method;  // "GET", as sent (methods are case-sensitive)
@@ -35,4 +35,4 @@ struct Request {
     std::vector<std::pair<std::string_view, std::string_view>> query_pairs() const;
 };
 
-}  // namespace trellis::http
+}  // namespace trellis::app

@@ -17,7 +17,7 @@
 // Allow header. Nothing is allocated on the walk itself: segment views live in
 // a stack buffer (a vector only for very deep paths), decoded segments share
 // one buffer that exists only if the path contains '%'.
-#include "http/router.hpp"
+#include "app/router.hpp"
 
 #include <algorithm>
 #include <array>
@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <unordered_set>
 
-namespace trellis::http {
+namespace trellis::app {
 
 namespace {
 
@@ -407,4 +407,4 @@ std::string percent_encode_segment(std::string_view text) {
     return out;
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::app

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "plugins/snapshot.hpp"
+#include "app/snapshot.hpp"
 
 namespace Pistache::Http {
 class Endpoint;
@@ -14,7 +14,7 @@ namespace trellis::ops {
 class WorkerSlotWriter;
 }
 
-namespace trellis::http {
+namespace trellis::front {
 
 // How a server is run: alone (defaults), or as a worker of a supervisor.
 struct ServerOptions {
@@ -24,7 +24,7 @@ struct ServerOptions {
 
 class Server {
 public:
-    explicit Server(std::shared_ptr<const plugins::Snapshot> snapshot, ServerOptions options = {});
+    explicit Server(std::shared_ptr<const app::Snapshot> snapshot, ServerOptions options = {});
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -50,4 +50,4 @@ private:
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 
-}  // namespace trellis::http
+}  // namespace trellis::front

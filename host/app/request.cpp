@@ -1,8 +1,8 @@
-#include "http/request.hpp"
+#include "app/request.hpp"
 
-#include "http/text.hpp"
+#include "base/text.hpp"
 
-namespace trellis::http {
+namespace trellis::app {
 
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {
     for (const auto& [key, value] : headers)
@@ -24,4 +24,4 @@ std::vector<std::pair<std::string_view, std::string_view>> Request::query_pairs(
     return pairs;
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::app

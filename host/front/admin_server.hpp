@@ -14,7 +14,7 @@ namespace Pistache::Http {
 class Endpoint;
 }
 
-namespace trellis::http {
+namespace trellis::front {
 
 struct AdminAnswer {
     int status = 200;
@@ -43,4 +43,4 @@ private:
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 
-}  // namespace trellis::http
+}  // namespace trellis::front

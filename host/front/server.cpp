@@ -1,4 +1,4 @@
-#include "http/server.hpp"
+#include "front/server.hpp"
 
 #include <algorithm>
 #include <array>
@@ -24,19 +24,24 @@
 #include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
-#include "http/codec.hpp"
-#include "http/listen_socket.hpp"
-#include "http/pipeline.hpp"
-#include "http/problem.hpp"
-#include "http/request.hpp"
-#include "http/text.hpp"
+#include "front/codec.hpp"
+#include "front/listen_socket.hpp"
+#include "app/pipeline.hpp"
+#include "app/problem.hpp"
+#include "app/request.hpp"
+#include "base/text.hpp"
 #include "ops/logging.hpp"
 #include "ops/worker_slots.hpp"
 
-namespace trellis::http {
+namespace trellis::front {
 
 using namespace Pistache;
 using Clock = std::chrono::steady_clock;
+using app::kProblemContentType;
+using app::Pipeline;
+using app::problem_json;
+using app::reason_phrase;
+using app::RoutedObserver;
 
 // Pistache's own header/body/keep-alive timers watch its parser, which the
 // host no longer feeds: they are set out of reach, and Connection deadlines
@@ -70,7 +75,7 @@ struct Connection {
 struct Server::State {
     // Every snapshot ever published gets a generation unique in the process;
     // a thread's copy is current while its generation matches.
-    void publish(std::shared_ptr<const plugins::Snapshot> next) {
+    void publish(std::shared_ptr<const app::Snapshot> next) {
         static std::atomic<std::uint64_t> generations{0};
         snapshot.store(std::move(next), std::memory_order_release);
         generation.store(generations.fetch_add(1) + 1, std::memory_order_release);
@@ -79,10 +84,10 @@ struct Server::State {
     // The current snapshot, through the calling thread's copy. The reference
     // stays valid until this thread's next call (for a worker: its next
     // request).
-    const plugins::Snapshot& current() const {
+    const app::Snapshot& current() const {
         struct Copy {
             std::uint64_t generation = 0;
-            std::shared_ptr<const plugins::Snapshot> snapshot;
+            std::shared_ptr<const app::Snapshot> snapshot;
         };
         thread_local Copy copy;
         const auto now = generation.load(std::memory_order_acquire);
@@ -122,7 +127,7 @@ struct Server::State {
     std::unordered_map<const Tcp::Peer*, std::weak_ptr<Connection>> connections;
     std::atomic<std::size_t> refused_connections{0};
 
-    std::atomic<std::shared_ptr<const plugins::Snapshot>> snapshot;
+    std::atomic<std::shared_ptr<const app::Snapshot>> snapshot;
     std::atomic<std::uint64_t> generation{0};
     std::array<Shard, kShards> in_flight;
     std::atomic<bool> stopping{false};
@@ -154,7 +159,7 @@ private:
 // What a worker's supervisor sees of one request: begun, routed, finished.
 class SlotRecord {
 public:
-    SlotRecord(ops::WorkerSlotWriter* slots, const plugins::Snapshot& snapshot, std::string_view request_id,
+    SlotRecord(ops::WorkerSlotWriter* slots, const app::Snapshot& snapshot, std::string_view request_id,
                std::string_view method, std::string_view path)
         : slot_(slots ? &slots->slot() : nullptr), snapshot_(snapshot), method_(ops::method_index(method)) {
         if (slot_) ops::WorkerSlotWriter::begin(*slot_, request_id, method, path);
@@ -167,7 +172,7 @@ public:
 
     RoutedObserver observer() {
         if (!slot_) return {};
-        return {[](void* self, const plugins::RouteEntry* route, const plugins::Mount* owner) {
+        return {[](void* self, const app::RouteEntry* route, const app::Mount* owner) {
                     static_cast<SlotRecord*>(self)->routed(route, owner);
                 },
                 this};
@@ -175,14 +180,14 @@ public:
     void set_status(int status) noexcept { status_ = status; }
 
 private:
-    void routed(const plugins::RouteEntry* route, const plugins::Mount* owner) const noexcept {
+    void routed(const app::RouteEntry* route, const app::Mount* owner) const noexcept {
         const auto route_index = route ? static_cast<std::int32_t>(route - snapshot_.routes.data()) : -1;
         const auto mount_index = owner ? static_cast<std::int32_t>(owner - snapshot_.mounts.data()) : -1;
         ops::WorkerSlotWriter::routed(*slot_, route_index, mount_index);
     }
 
     ops::ThreadSlot* slot_;
-    const plugins::Snapshot& snapshot_;
+    const app::Snapshot& snapshot_;
     std::uint32_t method_;
     int status_ = 500;
     std::uint64_t started_ = ops::monotonic_ns();
@@ -373,7 +378,7 @@ public:
     void onInput(const char* buffer, std::size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
         auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnectionKey));
         if (!connection || connection->closing.load(std::memory_order_relaxed)) return;
-        const plugins::Snapshot& snapshot = state_->current();
+        const app::Snapshot& snapshot = state_->current();
         connection->decoder.feed({buffer, len});
         for (;;) {
             auto event = connection->decoder.next();
@@ -421,7 +426,7 @@ private:
                             std::memory_order_release);
     }
 
-    void respond(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const plugins::Snapshot& snapshot,
+    void respond(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const app::Snapshot& snapshot,
                  const Request& request) {
         InFlight guard(state_->shard());
         const auto started = Clock::now();
@@ -429,7 +434,7 @@ private:
         trellis_call call(request, request.method, request.path, request_id);
         call.database = snapshot.database.get();
         SlotRecord record(state_->slots, snapshot, request_id, call.method, call.path);
-        const plugins::Mount* owner = nullptr;
+        const app::Mount* owner = nullptr;
         std::optional<Pipeline> pipeline;
         if (!snapshot.server.readiness_path.empty() && call.path == snapshot.server.readiness_path) {
             answer_readiness(call);
@@ -476,7 +481,7 @@ private:
 
     // Answers a request that never reached routing, and closes the
     // connection: after bad framing, where the next request starts is unknown.
-    void refuse(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const plugins::Snapshot& snapshot,
+    void refuse(Connection& connection, const std::shared_ptr<Tcp::Peer>& peer, const app::Snapshot& snapshot,
                 int status, const std::string& detail, const std::string& instance) {
         connection.closing = true;
         const std::string body = problem_json(status, detail, instance);
@@ -489,7 +494,7 @@ private:
         log_refusal(snapshot, connection.remote, status, detail, instance);
     }
 
-    static void log_refusal(const plugins::Snapshot& snapshot, const std::string& remote, int status,
+    static void log_refusal(const app::Snapshot& snapshot, const std::string& remote, int status,
                             const std::string& detail, const std::string& instance) {
         // Refused before it became a request: in the access log all the same.
         const auto& logging = snapshot.logging;
@@ -538,7 +543,7 @@ private:
         return id;
     }
 
-    static void access_log(const plugins::Snapshot& snapshot, const trellis_call& call, const plugins::Mount* owner,
+    static void access_log(const app::Snapshot& snapshot, const trellis_call& call, const app::Mount* owner,
                            const Request& request, Clock::time_point started) {
         const double ms =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
@@ -619,7 +624,7 @@ void reap(Server::State& state) {
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const plugins::Snapshot> snapshot, ServerOptions options)
+Server::Server(std::shared_ptr<const app::Snapshot> snapshot, ServerOptions options)
     : state_(std::make_shared<State>()), options_(options) {
     state_->slots = options.slots;
     state_->publish(std::move(snapshot));
@@ -705,4 +710,4 @@ void Server::stop() {
     ops::flush_access_log();
 }
 
-}  // namespace trellis::http
+}  // namespace trellis::front

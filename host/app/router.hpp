@@ -35,7 +35,7 @@
 #include <utility>
 #include <vector>
 
-namespace trellis::http {
+namespace trellis::app {
 
 class RouteError : public std::runtime_error {
 public:
@@ -119,4 +119,4 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_as_space = 
 // "a%20b%2Fc"), so the text comes back from percent_decode as it was.
 std::string percent_encode_segment(std::string_view text);
 
-}  // namespace trellis::http
+}  // namespace trellis::app

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace trellis::http {
+namespace trellis::app {
 
 inline constexpr std::string_view kProblemContentType = "application/problem+json";
 
@@ -18,4 +18,4 @@ std::string_view reason_phrase(int status) noexcept;
 std::string problem_json(int status, std::string_view detail, std::string_view instance,
                          std::string_view errors_json = {});
 
-}  // namespace trellis::http
+}  // namespace trellis::app

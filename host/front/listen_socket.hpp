@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace trellis::http {
+namespace trellis::front {
 
 // One SO_REUSEPORT group on host:port, held by the supervisor.
 class ReusePortGroup {
@@ -82,4 +82,4 @@ public:
 // descriptor number stays owned until Pistache closes it.
 void stop_accepting(int listener_fd);
 
-}  // namespace trellis::http
+}  // namespace trellis::front

@@ -75,7 +75,7 @@
 #include <utility>
 #include <vector>
 
-namespace trellis::http {
+namespace trellis::app {
 
 struct StaticRequest {
     std::string_view method;  // "GET"/"HEAD" served (exact, upper case); others -> nullopt
@@ -130,4 +130,4 @@ std::string static_content_type(std::string_view filename);
 std::string format_http_date(long long unix_seconds);
 std::optional<long long> parse_http_date(std::string_view text);
 
-}  // namespace trellis::http
+}  // namespace trellis::app

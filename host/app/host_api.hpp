@@ -14,38 +14,33 @@
 
 #include <trellis/abi.h>
 
-namespace trellis::http {
+#include "plugins/plugin_ctx.hpp"
+
+namespace trellis::app {
 struct Request;
+struct Resource;
 }
 namespace trellis::db {
 class Database;
 struct CallDb;
-struct Resource;
 }
 
-// One loaded plugin instance, as plugins see it (opaque to them).
-struct trellis_plugin_ctx {
-    std::string name;
-    std::string version;
-    std::filesystem::path file;
-    std::map<std::string, std::string, std::less<>> settings; // validated, defaults applied
-};
 
 // One request/response exchange, alive from the request's arrival until
 // its teardown hooks ran. Hooks, the route handler and error handlers all
 // see the same call; `plugin` is whichever plugin's code runs now.
 struct trellis_call {
-    trellis_call(const trellis::http::Request& request_, std::string_view method_, std::string_view path_,
+    trellis_call(const trellis::app::Request& request_, std::string_view method_, std::string_view path_,
                  std::string_view request_id_)
         : request(request_), method(method_), path(path_), request_id(request_id_) {}
 
-    const trellis::http::Request& request;
+    const trellis::app::Request& request;
     std::string_view method;
     std::string_view path;
     std::string_view request_id;
     std::string_view route;  // matched template; empty until (unless) a route matched
     const std::vector<std::pair<std::string, std::string>>* params = nullptr;
-    const trellis::db::Resource* resource = nullptr;  // resource routes: the collection served
+    const trellis::app::Resource* resource = nullptr;  // resource routes: the collection served
     trellis_plugin_ctx* plugin = nullptr;
 
     // The response being built.
@@ -81,9 +76,9 @@ struct trellis_call {
     }
 };
 
-namespace trellis::plugins {
+namespace trellis::app {
 
 // The host API table, the same for every plugin.
 const trellis_host_api* host_api() noexcept;
 
-}  // namespace trellis::plugins
+}  // namespace trellis::app
