@@ -58,7 +58,7 @@ int request_header(trellis_call* call, trellis_str name, trellis_str* out) {
 
 int response_status(trellis_call* call, int status) {
     if (status < 100 || status > 599) return 0;
-    call->status = status;
+    call->response.status = status;
     return 1;
 }
 
@@ -71,14 +71,14 @@ int response_header(trellis_call* call, trellis_str name, trellis_str value) {
         return 0;
     if (iequals(n, "Content-Type")) {
         if (!is_media_type(v)) return 0;
-        call->content_type.assign(v);
+        call->response.content_type.assign(v);
         return 1;
     }
-    call->headers.emplace_back(n, v);
+    call->response.headers.emplace_back(n, v);
     return 1;
 }
 
-void response_body(trellis_call* call, trellis_str body) { call->body.assign(view(body)); }
+void response_body(trellis_call* call, trellis_str body) { call->response.body.assign(view(body)); }
 
 void fail(trellis_call* call, int status, trellis_str detail) {
     if (status < 400 || status > 599) {
@@ -113,15 +113,15 @@ void call_log(trellis_call* call, trellis_log_level level, trellis_str message) 
                 view(message), call->request_id);
 }
 
-int response_get_status(trellis_call* call) { return call->status; }
+int response_get_status(trellis_call* call) { return call->response.status; }
 
 int response_get_header(trellis_call* call, trellis_str name, trellis_str* out) {
     if (iequals(view(name), "Content-Type")) {
-        if (call->content_type.empty()) return 0;
-        *out = str(call->content_type);
+        if (call->response.content_type.empty()) return 0;
+        *out = str(call->response.content_type);
         return 1;
     }
-    for (const auto& [key, value] : call->headers) {
+    for (const auto& [key, value] : call->response.headers) {
         if (iequals(key, view(name))) {
             *out = str(value);
             return 1;
@@ -132,13 +132,13 @@ int response_get_header(trellis_call* call, trellis_str name, trellis_str* out) 
 
 int response_remove_header(trellis_call* call, trellis_str name) {
     if (iequals(view(name), "Content-Type")) {
-        const int had = call->content_type.empty() ? 0 : 1;
-        call->content_type.clear();
+        const int had = call->response.content_type.empty() ? 0 : 1;
+        call->response.content_type.clear();
         return had;
     }
-    const auto before = call->headers.size();
-    std::erase_if(call->headers, [&](const auto& h) { return iequals(h.first, view(name)); });
-    return static_cast<int>(before - call->headers.size());
+    const auto before = call->response.headers.size();
+    std::erase_if(call->response.headers, [&](const auto& h) { return iequals(h.first, view(name)); });
+    return static_cast<int>(before - call->response.headers.size());
 }
 
 int error_status(trellis_call* call, trellis_str* detail) {

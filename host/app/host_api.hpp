@@ -14,6 +14,7 @@
 
 #include <trellis/abi.h>
 
+#include "app/response.hpp"
 #include "plugins/plugin_ctx.hpp"
 
 namespace trellis::app {
@@ -43,11 +44,7 @@ struct trellis_call {
     const trellis::app::Resource* resource = nullptr;  // resource routes: the collection served
     trellis_plugin_ctx* plugin = nullptr;
 
-    // The response being built.
-    int status = 200;
-    std::vector<std::pair<std::string, std::string>> headers; // except Content-Type
-    std::string content_type;  // empty: text/plain when there is a body
-    std::string body;
+    trellis::app::Response response;  // the answer being built
 
     int fail_status = 0;     // set by fail(): the host answers through its error chain
     std::string fail_detail;
@@ -68,12 +65,7 @@ struct trellis_call {
     std::unique_ptr<trellis::db::CallDb, CallDbDeleter> db;
 
     // Clears the response (status back to `new_status`), keeping nothing.
-    void reset_response(int new_status) {
-        status = new_status;
-        headers.clear();
-        content_type.clear();
-        body.clear();
-    }
+    void reset_response(int new_status) { response = trellis::app::Response{new_status, {}, {}, {}}; }
 };
 
 namespace trellis::app {

@@ -1,12 +1,17 @@
 #include "app/pipeline.hpp"
 
-#include "app/request.hpp"
 #include <spdlog/spdlog.h>
 
 #include "app/problem.hpp"
+#include "app/request.hpp"
 
 namespace trellis::app {
 
+Pipeline::Pipeline(const Snapshot& snapshot, const Request& request, std::string_view request_id,
+                   RoutedObserver observer)
+    : snapshot_(snapshot), call_(request, request.method, request.path, request_id), observer_(observer) {
+    call_.database = snapshot.database.get();
+}
 
 Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     call_.plugin = &handler.plugin->ctx;
@@ -50,18 +55,19 @@ const std::vector<BoundHandler>* Pipeline::own_hooks(HookKind kind) const noexce
     return route_ ? &route_->mount->own_hooks[hook_index(kind)] : nullptr;
 }
 
-void Pipeline::respond() {
+const Response& Pipeline::respond() {
     Step step = run_hooks(snapshot_.app_hooks[hook_index(HookKind::BeforeRequest)], "before_request hook");
     if (step == Step::Continue) {
-        route();
-        return;
+        dispatch();
+        return call_.response;
     }
     owner_ = snapshot_.owner_of(call_.path);
     if (step == Step::Failed) answer_error(failed_status_, failed_detail_);
     after_hooks();
+    return call_.response;
 }
 
-void Pipeline::route() {
+void Pipeline::dispatch() {
     auto match = snapshot_.router.match(call_.method, call_.path);
     switch (match.kind) {
         case RouteMatch::Kind::NotFound:
@@ -73,7 +79,7 @@ void Pipeline::route() {
             owner_ = snapshot_.owner_of(call_.path);
             routed();
             answer_error(405, std::string(call_.method) + " is not allowed here; allowed: " + match.allow);
-            call_.headers.emplace_back("Allow", std::move(match.allow));
+            call_.response.headers.emplace_back("Allow", std::move(match.allow));
             break;
         case RouteMatch::Kind::Found: {
             route_ = &snapshot_.routes[match.target];
@@ -110,9 +116,9 @@ bool Pipeline::serve_static() {
     auto answer = owner_->site->serve(request);
     if (!answer) return false;
     call_.reset_response(answer->status);
-    call_.content_type = std::move(answer->content_type);
-    call_.headers = std::move(answer->headers);
-    call_.body = std::move(answer->body);
+    call_.response.content_type = std::move(answer->content_type);
+    call_.response.headers = std::move(answer->headers);
+    call_.response.body = std::move(answer->body);
     return true;
 }
 
@@ -127,13 +133,13 @@ void Pipeline::answer_error(int status, std::string detail) {
         switch (app->spec.kind) {
             case Kind::Json:
                 call_.reset_response(status);
-                call_.content_type = "application/json";
-                call_.body = app->spec.body;
+                call_.response.content_type = "application/json";
+                call_.response.body = app->spec.body;
                 return;
             case Kind::Text:
                 call_.reset_response(status);
-                call_.content_type = "text/plain; charset=utf-8";
-                call_.body = app->spec.body;
+                call_.response.content_type = "text/plain; charset=utf-8";
+                call_.response.body = app->spec.body;
                 return;
             case Kind::Handler:
                 if (run_error_handler(app->handler, status, detail)) return;
@@ -141,8 +147,8 @@ void Pipeline::answer_error(int status, std::string detail) {
         }
     }
     call_.reset_response(status);
-    call_.content_type = kProblemContentType;
-    call_.body = problem_json(status, detail, call_.path, status == failed_status_ ? failed_errors_ : std::string());
+    call_.response.content_type = kProblemContentType;
+    call_.response.body = problem_json(status, detail, call_.path, status == failed_status_ ? failed_errors_ : std::string());
 }
 
 bool Pipeline::run_error_handler(const BoundHandler& handler, int status, const std::string& detail) {
@@ -165,8 +171,8 @@ void Pipeline::after_hooks() {
     if (step == Step::Failed) {
         // No second round of hooks or handlers: the default answer stands.
         call_.reset_response(failed_status_);
-        call_.content_type = kProblemContentType;
-        call_.body = problem_json(failed_status_, failed_detail_, call_.path);
+        call_.response.content_type = kProblemContentType;
+        call_.response.body = problem_json(failed_status_, failed_detail_, call_.path);
     }
 }
 

@@ -6,12 +6,18 @@
 //        operator's; a failing error handler -> default problem+json
 //     -> app after hooks -> plugin after hooks          [response sent by the caller]
 //   then teardown hooks (always): app, then plugin.
+// This is the core's one entry: a request value in, a response value out.
+// The front (front/server.cpp) and the in-process test client (testing/)
+// both drive it; neither adds behaviour of its own beyond the wire.
 // Plugin-scope hooks run only for the plugin's own routes. The owner of a
 // request no route matched is the plugin with the longest mount containing
 // the path (its error handlers and static files answer).
 #pragma once
 
+#include <string_view>
+
 #include "app/host_api.hpp"
+#include "app/response.hpp"
 #include "app/snapshot.hpp"
 
 namespace trellis::app {
@@ -26,11 +32,16 @@ struct RoutedObserver {
 
 class Pipeline {
 public:
-    Pipeline(const Snapshot& snapshot, trellis_call& call, RoutedObserver observer = {})
-        : snapshot_(snapshot), call_(call), observer_(observer) {}
+    // `snapshot`, `request` and the characters of `request_id` must outlive
+    // the pipeline.
+    Pipeline(const Snapshot& snapshot, const Request& request, std::string_view request_id,
+             RoutedObserver observer = {});
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
 
-    // Runs everything up to the finished response, left in the call.
-    void respond();
+    // Runs everything up to the finished response (valid until the
+    // pipeline is destroyed).
+    const Response& respond();
     // Runs the teardown hooks; call after the response was sent.
     void teardown();
 
@@ -43,7 +54,7 @@ private:
 
     Step run(const BoundHandler& handler, const char* role);
     Step run_hooks(const std::vector<BoundHandler>& hooks, const char* role);
-    void route();
+    void dispatch();  // routing, then the handler or the 404/405 answer
     bool serve_static();
     void answer_error(int status, std::string detail);
     bool run_error_handler(const BoundHandler& handler, int status, const std::string& detail);
@@ -55,7 +66,7 @@ private:
     }
 
     const Snapshot& snapshot_;
-    trellis_call& call_;
+    trellis_call call_;
     RoutedObserver observer_;
     const RouteEntry* route_ = nullptr;
     const Mount* owner_ = nullptr;

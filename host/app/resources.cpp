@@ -147,10 +147,10 @@ private:
 
 // Starts a JSON answer: the caller appends the body.
 std::string& answer(trellis_call* call, int status) {
-    call->status = status;
-    call->content_type = "application/json";
-    call->body.clear();
-    return call->body;
+    call->response.status = status;
+    call->response.content_type = "application/json";
+    call->response.body.clear();
+    return call->response.body;
 }
 
 json parse_body(trellis_call* call) {
@@ -315,7 +315,7 @@ trellis_status create(const trellis_host_api*, trellis_call* call) {
         for (const auto& name : fields) st.bind(name, *model.field(name), body[name]);
         if (!st.next()) throw Failure{500, "the server failed to handle this request"};
         st.append_row(answer(call, 201), resource);
-        call->headers.emplace_back("Location", location_of(call, st.key_text(resource)));
+        call->response.headers.emplace_back("Location", location_of(call, st.key_text(resource)));
     });
 }
 
@@ -361,7 +361,7 @@ trellis_status remove(const trellis_host_api*, trellis_call* call) {
         st.bind("id", resource.primary_key, id_of(call, resource.primary_key));
         st.next();
         if (st.rows_affected() == 0) throw Failure{404, "no " + resource.model.name + " with this id"};
-        call->status = 204;
+        call->response.status = 204;
     });
 }
 

@@ -98,11 +98,12 @@ public:
         config_.database.base_dir = base_dir_;  // relative sqlite paths, whether or not `database` is set
     }
 
-    void load_main() {
+    // `text`: the main file's content when it is not read from disk.
+    void load_main(std::optional<std::string_view> text = std::nullopt) {
         const std::string name = config_.file.string();
         YAML::Node root;
         try {
-            root = load_yaml_file(name);
+            root = text ? parse_yaml(*text, name) : load_yaml_file(name);
         } catch (const ConfigError& e) {
             // An unreadable main file ends loading; a syntax error in it is
             // reported together with the problems of the conf.d files.
@@ -626,6 +627,12 @@ OperatorConfig load_operator_config(const fs::path& file) {
     Loader loader(file);
     loader.load_main();
     loader.load_drop_ins();
+    return loader.finish();
+}
+
+OperatorConfig parse_operator_config(std::string_view text, const fs::path& as_file) {
+    Loader loader(as_file);
+    loader.load_main(text);
     return loader.finish();
 }
 

@@ -105,6 +105,11 @@ struct OperatorConfig {
 // places). Throws ConfigError listing every problem found.
 OperatorConfig load_operator_config(const std::filesystem::path& file);
 
+// The same for a configuration held in memory (the test client's), read as
+// if it were `as_file` (messages name it; relative paths start at its
+// folder); no conf.d files.
+OperatorConfig parse_operator_config(std::string_view text, const std::filesystem::path& as_file);
+
 // Parses "1MiB", "512KiB", "4096", "10MB" ... into bytes; nullopt if malformed.
 std::optional<std::size_t> parse_byte_size(std::string_view text);
 // How many worker processes `serve` runs: server.workers, else one per core

@@ -29,6 +29,7 @@
 #include "app/pipeline.hpp"
 #include "app/problem.hpp"
 #include "app/request.hpp"
+#include "app/request_id.hpp"
 #include "base/text.hpp"
 #include "ops/logging.hpp"
 #include "ops/worker_slots.hpp"
@@ -430,52 +431,51 @@ private:
                  const Request& request) {
         InFlight guard(state_->shard());
         const auto started = Clock::now();
-        const std::string request_id = accept_or_make_request_id(request);
-        trellis_call call(request, request.method, request.path, request_id);
-        call.database = snapshot.database.get();
-        SlotRecord record(state_->slots, snapshot, request_id, call.method, call.path);
-        const app::Mount* owner = nullptr;
+        const std::string request_id = app::request_id_for(request);
+        SlotRecord record(state_->slots, snapshot, request_id, request.method, request.path);
         std::optional<Pipeline> pipeline;
-        if (!snapshot.server.readiness_path.empty() && call.path == snapshot.server.readiness_path) {
-            answer_readiness(call);
+        app::Response readiness;
+        const app::Response* response = &readiness;
+        if (!snapshot.server.readiness_path.empty() && request.path == snapshot.server.readiness_path) {
+            answer_readiness(readiness, request.path);
         } else {
-            pipeline.emplace(snapshot, call, record.observer());
-            pipeline->respond();
-            owner = pipeline->owner();
+            pipeline.emplace(snapshot, request, request_id, record.observer());
+            response = &pipeline->respond();
         }
-        record.set_status(call.status);
+        record.set_status(response->status);
 
         const bool close = !request.keep_alive || state_->stopping.load(std::memory_order_relaxed);
         ResponseBytes r;
-        r.status = call.status;
-        r.content_type = call.content_type.empty() && !call.body.empty() ? std::string_view("text/plain; charset=utf-8")
-                                                                          : std::string_view(call.content_type);
-        r.headers = &call.headers;
+        r.status = response->status;
+        r.content_type = response->effective_content_type();
+        r.headers = &response->headers;
         r.request_id = request_id;
-        r.body = call.body;
+        r.body = response->body;
         r.head = request.method == "HEAD";
         r.close = close;
         if (close) connection.closing = true;
         send_bytes(&connection, peer, r.serialize(snapshot.server), close, true);
 
         if (pipeline) pipeline->teardown();
-        if (snapshot.logging.access) access_log(snapshot, call, owner, request, started);
+        if (snapshot.logging.access)
+            access_log(snapshot, request, request_id, pipeline ? pipeline->route() : nullptr,
+                       pipeline ? pipeline->owner() : nullptr, *response, started);
     }
 
     // server.readiness_path on the serving port, for balancers that probe
     // the port they send traffic to: 503 once this process drains.
-    void answer_readiness(trellis_call& call) const {
-        call.content_type = "application/json";
+    void answer_readiness(app::Response& response, std::string_view path) const {
+        response.content_type = "application/json";
         const bool service_stopping = state_->slots && state_->slots->service_stopping();
         if (state_->stopping.load(std::memory_order_relaxed) || service_stopping) {
-            call.status = 503;
-            call.content_type = std::string(kProblemContentType);
-            call.body = problem_json(503, service_stopping ? "draining: the service is stopping"
-                                                           : "draining: this process is stopping",
-                                     call.path);
+            response.status = 503;
+            response.content_type = std::string(kProblemContentType);
+            response.body = problem_json(503, service_stopping ? "draining: the service is stopping"
+                                                               : "draining: this process is stopping",
+                                         path);
         } else {
-            call.status = 200;
-            call.body = R"({"status":"ready"})";
+            response.status = 200;
+            response.body = R"({"status":"ready"})";
         }
     }
 
@@ -510,56 +510,24 @@ private:
                                       status, detail);
     }
 
-    // X-Request-Id from the client when it is sane (it ends up in logs and
-    // headers), else a fresh one: 16 hex digits, unique per process.
-    static std::string accept_or_make_request_id(const Request& request) {
-        if (const auto given = request.header("X-Request-Id")) {
-            const std::string_view id = *given;
-            const bool sane = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-                return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
-            });
-            if (sane) return std::string(id);
-        }
-        static std::atomic<std::uint64_t> counter{0};
-        static const std::uint64_t seed =
-            std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) ^
-            (static_cast<std::uint64_t>(::getpid()) << 40);
-        // Each thread takes counter values in blocks (see Server::State on
-        // shared writes).
-        static constexpr std::uint64_t kBlock = 1024;
-        thread_local std::uint64_t next = 0, end = 0;
-        if (next == end) {
-            next = counter.fetch_add(kBlock, std::memory_order_relaxed);
-            end = next + kBlock;
-        }
-        // splitmix64 of a counter: unique, cheap, and not guessable in order.
-        std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (next++ + 1);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        z ^= z >> 31;
-        static constexpr char hex[] = "0123456789abcdef";
-        std::string id(16, '0');
-        for (int i = 15; i >= 0; --i, z >>= 4) id[static_cast<std::size_t>(i)] = hex[z & 0xF];
-        return id;
-    }
-
-    static void access_log(const app::Snapshot& snapshot, const trellis_call& call, const app::Mount* owner,
-                           const Request& request, Clock::time_point started) {
+    static void access_log(const app::Snapshot& snapshot, const Request& request, std::string_view request_id,
+                           const app::RouteEntry* matched, const app::Mount* owner, const app::Response& response,
+                           Clock::time_point started) {
         const double ms =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
         const std::string_view plugin = owner ? std::string_view(owner->plugin->name()) : std::string_view("-");
-        const std::string_view route = call.route.empty() ? std::string_view("-") : call.route;
+        const std::string_view route = matched ? std::string_view(matched->pattern) : std::string_view("-");
         if (snapshot.logging.access_json) {
             nlohmann::ordered_json line = {
-                {"remote", request.remote}, {"method", call.method}, {"path", call.path},
-                {"route", route},           {"plugin", plugin},      {"status", call.status},
-                {"bytes", call.body.size()}, {"duration_ms", ms},    {"request_id", call.request_id},
+                {"remote", request.remote}, {"method", request.method}, {"path", request.path},
+                {"route", route},           {"plugin", plugin},         {"status", response.status},
+                {"bytes", response.body.size()}, {"duration_ms", ms},   {"request_id", request_id},
             };
             ops::access_logger().info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         } else {
             ops::access_logger().info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", request.remote,
-                                      call.method, call.path, call.status, call.body.size(), ms, route, plugin,
-                                      call.request_id);
+                                      request.method, request.path, response.status, response.body.size(), ms, route,
+                                      plugin, request_id);
         }
     }
 

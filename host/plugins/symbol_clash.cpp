@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <link.h>
+
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace trellis::plugins {
 
@@ -42,6 +45,28 @@ struct Mapped {
     const unsigned char* data = nullptr;
     std::size_t size = 0;
 };
+
+// The libraries the process had before main() (so before any plugin): a
+// plugin dependency among them is the host's own instance, loaded once. A
+// symbol of it that resolves to the executable instead is a copy
+// relocation (the executable holds the canonical copy of, say, libstdc++'s
+// typeinfo or glibc's __libc_single_threaded), not a second copy of the library.
+const std::set<std::string>& startup_libraries() {
+    static const std::set<std::string> names = [] {
+        std::set<std::string> out;
+        ::dl_iterate_phdr(
+            [](dl_phdr_info* info, std::size_t, void* data) {
+                if (info->dlpi_name && *info->dlpi_name) static_cast<std::set<std::string>*>(data)->insert(info->dlpi_name);
+                return 0;
+            },
+            &out);
+        return out;
+    }();
+    return names;
+}
+// Taken at start-up, not at the first plugin load: a reload must not count
+// an earlier plugin's private libraries as the host's.
+[[maybe_unused]] const bool g_startup_libraries_taken = !startup_libraries().empty();
 
 }  // namespace
 
@@ -108,6 +133,7 @@ std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, 
         if (!own || own == theirs) continue;
         const std::string own_library = library_of(own);
         if (own_library.empty() || own_library == file.string()) continue;
+        if (startup_libraries().count(own_library)) continue;
         clashes.push_back({SymbolClash::Kind::Needed, name, host_library, own_library});
     }
     return clashes;
