@@ -62,13 +62,18 @@ int response_status(trellis_call* call, int status) {
     return 1;
 }
 
+// A header a plugin may set: a token name, a value without CR, LF or NUL,
+// and none of what frames the message or the host writes itself (Server it
+// leaves to a plugin that sets one).
+bool allowed_header(std::string_view n, std::string_view v) noexcept {
+    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return false;
+    return !(iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding") ||
+             iequals(n, "Date") || iequals(n, "X-Request-Id"));
+}
+
 int response_header(trellis_call* call, trellis_str name, trellis_str value) {
     auto n = view(name), v = view(value);
-    if (!is_token(n) || v.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return 0;
-    // Framing and what the host writes itself (Server it leaves to a plugin that sets one).
-    if (iequals(n, "Content-Length") || iequals(n, "Connection") || iequals(n, "Transfer-Encoding") ||
-        iequals(n, "Date") || iequals(n, "X-Request-Id"))
-        return 0;
+    if (!allowed_header(n, v)) return 0;
     if (iequals(n, "Content-Type")) {
         if (!is_media_type(v)) return 0;
         call->response.content_type.assign(v);
@@ -173,6 +178,19 @@ int db_error(trellis_call* call, trellis_str* message) {
     return db::db_error(call->db.get(), message);
 }
 
+// ---- ABI 1.2: plugin state, instances, failure headers ----
+
+void plugin_set_state(trellis_plugin_ctx* plugin, void* state) { plugin->state = state; }
+void* plugin_state(trellis_plugin_ctx* plugin) { return plugin->state; }
+trellis_str plugin_instance(trellis_plugin_ctx* plugin) { return str(plugin->name); }
+
+int fail_header(trellis_call* call, trellis_str name, trellis_str value) {
+    auto n = view(name), v = view(value);
+    if (!allowed_header(n, v) || iequals(n, "Content-Type")) return 0;
+    call->fail_headers.emplace_back(n, v);
+    return 1;
+}
+
 // noexcept wrappers: a host-side failure (say, out of memory) must never
 // unwind into plugin code, which may not even be C++.
 template <auto Fn, class Signature = decltype(Fn)>
@@ -237,6 +255,10 @@ const trellis_host_api table = {
     .db_commit = guarded<db_commit>,
     .db_rollback = guarded<db_rollback>,
     .db_error = guarded<db_error>,
+    .plugin_set_state = guarded<plugin_set_state>,
+    .plugin_state = guarded<plugin_state>,
+    .plugin_instance = guarded<plugin_instance>,
+    .fail_header = guarded<fail_header>,
 };
 
 }  // namespace

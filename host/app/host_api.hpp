@@ -49,6 +49,7 @@ struct trellis_call {
     int fail_status = 0;     // set by fail(): the host answers through its error chain
     std::string fail_detail;
     std::string fail_errors; // host-built failures only: a JSON array for the problem's "errors" member
+    std::vector<std::pair<std::string, std::string>> fail_headers;  // fail_header(): kept on the failure's answer
 
     int error_status = 0;    // while an error handler runs: the status it answers
     std::string error_detail;

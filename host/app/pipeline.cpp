@@ -17,6 +17,7 @@ Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
     call_.plugin = &handler.plugin->ctx;
     call_.fail_status = 0;
     call_.fail_errors.clear();
+    call_.fail_headers.clear();
     trellis_status rc = TRELLIS_ERROR;
     try {
         rc = handler.fn(host_api(), &call_);
@@ -30,6 +31,7 @@ Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
         failed_status_ = call_.fail_status;
         failed_detail_ = std::move(call_.fail_detail);
         failed_errors_ = std::move(call_.fail_errors);
+        failed_headers_ = std::move(call_.fail_headers);
         return Step::Failed;
     }
     if (rc == TRELLIS_OK) return Step::Continue;
@@ -39,6 +41,7 @@ Pipeline::Step Pipeline::run(const BoundHandler& handler, const char* role) {
                   call_.request_id);
     failed_status_ = 500;
     failed_detail_ = "the server failed to handle this request";
+    failed_headers_.clear();
     return Step::Failed;
 }
 
@@ -123,6 +126,16 @@ bool Pipeline::serve_static() {
 }
 
 void Pipeline::answer_error(int status, std::string detail) {
+    // What the failing code asked to send with its failure (fail_header),
+    // whichever link of the chain answers.
+    auto headers = std::move(failed_headers_);
+    failed_headers_.clear();
+    if (status != failed_status_) headers.clear();
+    answer_error_chain(status, std::move(detail));
+    for (auto& header : headers) call_.response.headers.push_back(std::move(header));
+}
+
+void Pipeline::answer_error_chain(int status, std::string detail) {
     // The owner plugin's handler, else the operator's. Whichever answers and
     // fails, the default answers next: an error handler never recurses.
     const auto* handler = owner_ ? owner_->plugin->error_handler_for(status) : nullptr;
@@ -173,6 +186,8 @@ void Pipeline::after_hooks() {
         call_.reset_response(failed_status_);
         call_.response.content_type = kProblemContentType;
         call_.response.body = problem_json(failed_status_, failed_detail_, call_.path);
+        for (auto& header : failed_headers_) call_.response.headers.push_back(std::move(header));
+        failed_headers_.clear();
     }
 }
 

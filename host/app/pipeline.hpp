@@ -57,6 +57,7 @@ private:
     void dispatch();  // routing, then the handler or the 404/405 answer
     bool serve_static();
     void answer_error(int status, std::string detail);
+    void answer_error_chain(int status, std::string detail);
     bool run_error_handler(const BoundHandler& handler, int status, const std::string& detail);
     void after_hooks();
     const std::vector<BoundHandler>* own_hooks(HookKind kind) const noexcept;
@@ -73,6 +74,7 @@ private:
     int failed_status_ = 0;
     std::string failed_detail_;
     std::string failed_errors_;
+    std::vector<std::pair<std::string, std::string>> failed_headers_;
     std::vector<std::pair<std::string, std::string>> params_;
 };
 

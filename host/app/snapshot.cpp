@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -141,13 +142,17 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         snapshot->routes.push_back(std::move(route));
     };
 
-    // Tables belong to the whole database: two plugins may not declare one model.
+    // Tables belong to the whole database: two plugins may not declare one
+    // model. Instances of one plugin share its tables (and its migrations,
+    // applied once).
     std::map<std::string, std::string> model_owner;
+    std::set<std::string> with_schema;
     const auto add_models = [&](const LoadedPlugin& plugin, std::vector<std::string>& out) {
         const auto& manifest = plugin.manifest;
         if (manifest.models.empty() && manifest.migrations.empty()) return;
+        if (!with_schema.insert(plugin.plugin_name()).second) return;
         for (const auto& model : manifest.models) {
-            auto [it, fresh] = model_owner.emplace(model.name, plugin.name());
+            auto [it, fresh] = model_owner.emplace(model.name, plugin.plugin_name());
             if (!fresh)
                 out.push_back(plugin.ctx.file.string() + ": plugin '" + plugin.name() + "' refused: model '" +
                               model.name + "' is already declared by plugin '" + it->second +
@@ -163,7 +168,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         }
         std::shared_ptr<LoadedPlugin> plugin;
         try {
-            plugin = plugins::load_plugin(entry, plugins::find_plugin(entry.name, search));
+            plugin = plugins::load_plugin(entry, plugins::find_plugin(entry.plugin(), search));
         } catch (const plugins::PluginError& e) {
             problems.emplace_back(e.what());
             continue;
@@ -173,7 +178,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         if (const auto& spec = plugin->manifest.static_files) {
             // Relative to "<folder of the .so>/<plugin name>/": a package ships both side by side.
             std::filesystem::path dir = spec->dir;
-            if (dir.is_relative()) dir = plugin->ctx.file.parent_path() / entry.name / dir;
+            if (dir.is_relative()) dir = plugin->ctx.file.parent_path() / entry.plugin() / dir;
             try {
                 mount.site = std::make_shared<StaticSite>(dir, spec->spa);
                 mount.site_prefix = join_mount(entry.mount, spec->path);
@@ -190,6 +195,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             lists[hook_index(hook.spec.kind)].push_back(std::move(bound));
         }
 
+        const std::size_t routes_before = snapshot->routes.size();
         const auto& routes = plugin->manifest.routes;
         for (std::size_t i = 0; i < routes.size(); ++i)
             add_route({plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
@@ -205,9 +211,11 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
                           "resources[" + std::to_string(i) + "]");
         }
         add_models(*plugin, problems);
-        spdlog::info("plugin {} {} loaded from {} (ABI {}.{}, {} routes, mounted at {})", entry.name,
-                     plugin->ctx.version, plugin->ctx.file.string(), plugin->descriptor->abi_major,
-                     plugin->descriptor->abi_minor, routes.size(), entry.mount);
+        // Routes as `check` counts them: the manifest's and its resources'.
+        spdlog::info("plugin {}{} {} loaded from {} (ABI {}.{}, {} routes, mounted at {})", entry.name,
+                     entry.name == entry.plugin() ? std::string() : " (" + entry.plugin() + ")", plugin->ctx.version,
+                     plugin->ctx.file.string(), plugin->descriptor->abi_major, plugin->descriptor->abi_minor,
+                     snapshot->routes.size() - routes_before, entry.mount);
         snapshot->plugins.push_back(std::move(plugin));
     }
     bind_app_errors(config, *snapshot, problems);

@@ -220,20 +220,34 @@ public:
                      {"description", [&](const MapEntry& e) { parse_description(e); }},
                      {"settings", [&](const MapEntry& e) { parse_settings(e); }},
                      {"routes", [&](const MapEntry& e) { parse_routes(e); }},
-                     {"errors", [&](const MapEntry& e) { parse_errors(e); }},
-                     {"hooks", [&](const MapEntry& e) { parse_hooks(e); }},
+                     {"errors", [&](const MapEntry& e) { since_1_1(e); parse_errors(e); }},
+                     {"hooks", [&](const MapEntry& e) { since_1_1(e); parse_hooks(e); }},
                      {"static", [&](const MapEntry& e) { parse_static(e); }},
-                     {"models", [&](const MapEntry& e) { parse_models(e); }},
-                     {"migrations", [&](const MapEntry& e) { parse_migrations(e); }},
-                     {"resources", [&](const MapEntry& e) { parse_resources(e); }},
+                     {"models", [&](const MapEntry& e) { since_1_1(e); parse_models(e); }},
+                     {"migrations", [&](const MapEntry& e) { since_1_1(e); parse_migrations(e); }},
+                     {"resources", [&](const MapEntry& e) { since_1_1(e); parse_resources(e); }},
                  },
                  sink_);
         check_resource_models();  // models may be declared after resources
+        check_abi_covers_keys();  // `abi` may come after the keys it must cover
         sink_.throw_if_any();
         return std::move(manifest_);
     }
 
 private:
+    // `abi:` is the lowest host ABI the plugin runs on, so it must cover
+    // every key the manifest uses.
+    void since_1_1(const MapEntry& e) { needs_1_1_.push_back({e.key, e.path}); }
+    void check_abi_covers_keys() {
+        if (manifest_.abi_major != 1 || manifest_.abi_minor >= 1) return;
+        for (const auto& [key, path] : needs_1_1_)
+            sink_.error(key, path,
+                        "needs ABI 1.1, but `abi:` says " + std::to_string(manifest_.abi_major) + "." +
+                            std::to_string(manifest_.abi_minor) +
+                            " (the lowest host ABI this plugin runs on); declare abi: 1.1");
+    }
+    std::vector<std::pair<YAML::Node, std::string>> needs_1_1_;  // key, path (MapEntry only borrows them)
+
     void parse_plugin(const MapEntry& e) {
         if (!e.value.IsScalar() || !is_plugin_name(e.value.Scalar()))
             sink_.error(e.where(), e.path, "must be a name made of letters, digits, '_' and '-'");

@@ -483,11 +483,21 @@ private:
             plugin.line = key.Mark().line + 1;
             plugin.column = key.Mark().column + 1;
             if (!value.IsNull() && !value.IsMap()) {
-                sink.error(value, path, "must be a map (enabled, mount, settings, isolation) or empty");
+                sink.error(value, path, "must be a map (plugin, enabled, mount, settings, isolation) or empty");
                 continue;
             }
             walk_map(value, path,
                      {
+                         {"plugin",
+                          [&](const MapEntry& e) {
+                              // Another instance of a library: admin_notes: {plugin: notes, mount: /admin}.
+                              const std::string library = e.value.IsScalar() ? e.value.Scalar() : "";
+                              if (is_plugin_name(library))
+                                  plugin.library = library;
+                              else
+                                  sink.error(e.where(), e.path,
+                                             "must name a plugin library (letters, digits, '_' and '-'), e.g. notes");
+                          }},
                          {"enabled",
                           [&](const MapEntry& e) {
                               if (const auto enabled = bool_of(e.value))

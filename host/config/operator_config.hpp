@@ -79,14 +79,21 @@ struct DatabaseConfig {
     int line = 0, column = 0;
 };
 
+// One entry under `plugins:`: an instance of a plugin library. The key is
+// the instance's name; `plugin:` names the library when it differs (one
+// library mounted twice: notes: {...}, admin_notes: {plugin: notes, ...}).
 struct PluginConfig {
-    std::string name;
+    std::string name;          // the instance: the key under `plugins:`
+    std::string library;       // `plugin:`, the library (lib<library>.so, its manifest's `plugin:`); empty: name
     bool enabled = true;
     std::string mount = "/";   // prefix for every route of the plugin
     YAML::Node settings;       // validated later against the plugin's manifest
     bool deep_isolation = false;  // isolation: deep — its own libraries before the host's (RTLD_DEEPBIND)
     std::string file;          // where this entry was declared
     int line = 0, column = 0;  // 1-based position of the entry's key
+
+    // The plugin this entry is an instance of.
+    const std::string& plugin() const noexcept { return library.empty() ? name : library; }
 };
 
 struct OperatorConfig {

@@ -100,7 +100,10 @@ void warn_about_symbol_clashes(const fs::path& file, const std::string& name, co
 
 std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, const fs::path& file) {
     auto plugin = std::make_shared<LoadedPlugin>();
-    const std::string& name = entry.name;
+    // `name` is what the library must call itself; messages name the
+    // instance too when the operator mounted the library under another key.
+    const std::string& name = entry.plugin();
+    const std::string label = entry.name == entry.plugin() ? name : entry.name + "' (plugin '" + name + "')";
 
     // RTLD_LOCAL keeps a plugin's private dependencies from colliding with
     // another plugin's; RTLD_NOW surfaces missing symbols here, not mid-request.
@@ -111,17 +114,17 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
         if (entry.deep_isolation) mode = mode | boost::dll::load_mode::rtld_deepbind;
         plugin->library.load(file, mode);
     } catch (const std::system_error& e) {
-        refuse(file, name, std::string("cannot load the library: ") + e.what());
+        refuse(file, label, std::string("cannot load the library: ") + e.what());
     }
     if (!plugin->library.has(TRELLIS_ENTRY_SYMBOL))
-        refuse(file, name, "no entry symbol '" TRELLIS_ENTRY_SYMBOL "' (is it a Trellis plugin? "
+        refuse(file, label, "no entry symbol '" TRELLIS_ENTRY_SYMBOL "' (is it a Trellis plugin? "
                            "build it with trellis_add_plugin() from the Trellis SDK)");
 
     auto& entry_fn = plugin->library.get<const trellis_plugin_descriptor*()>(TRELLIS_ENTRY_SYMBOL);
     const trellis_plugin_descriptor* d = entry_fn();
-    if (!d) refuse(file, name, "the entry symbol returned no descriptor");
+    if (!d) refuse(file, label, "the entry symbol returned no descriptor");
     if (d->struct_size < kMinDescriptorSize)
-        refuse(file, name, "descriptor struct_size " + std::to_string(d->struct_size) +
+        refuse(file, label, "descriptor struct_size " + std::to_string(d->struct_size) +
                                " is smaller than the ABI 1.0 minimum " + std::to_string(kMinDescriptorSize) +
                                " (corrupt, or not built with the Trellis SDK)");
 
@@ -129,15 +132,15 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
     const std::string theirs = abi_string(d->abi_major, d->abi_minor);
     const std::string ours = abi_string(TRELLIS_ABI_MAJOR, TRELLIS_ABI_MINOR);
     if (d->abi_major != TRELLIS_ABI_MAJOR)
-        refuse(file, name, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
+        refuse(file, label, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
                                ours + "; major versions must match: rebuild the plugin against this host's SDK");
     if (d->abi_minor > TRELLIS_ABI_MINOR)
-        refuse(file, name, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
+        refuse(file, label, "version " + version + " was built for ABI " + theirs + ", this host speaks ABI " +
                                ours + "; the plugin needs a newer host: upgrade trellis or use an older "
                                "build of the plugin");
 
     if (!d->name || name != d->name)
-        refuse(file, name, std::string("the library's descriptor name is '") + (d->name ? d->name : "(null)") +
+        refuse(file, label, std::string("the library's descriptor name is '") + (d->name ? d->name : "(null)") +
                                "', not '" + name + "'; the file name must match the plugin name");
 
     const std::string source = file.string() + " (embedded manifest)";
@@ -146,15 +149,15 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
                                                                    d->manifest.len),
                                                   source);
     } catch (const config::ConfigError& e) {
-        refuse(file, name, std::string("invalid manifest:\n") + e.what());
+        refuse(file, label, std::string("invalid manifest:\n") + e.what());
     }
     const auto& manifest = plugin->manifest;
     if (manifest.plugin != name)
-        refuse(file, name, "the manifest name is '" + manifest.plugin + "', not '" + name + "'");
+        refuse(file, label, "the manifest name is '" + manifest.plugin + "', not '" + name + "'");
     if (manifest.version != version)
-        refuse(file, name, "the manifest version " + manifest.version + " differs from the library's " + version);
+        refuse(file, label, "the manifest version " + manifest.version + " differs from the library's " + version);
     if (manifest.abi_major != d->abi_major || manifest.abi_minor > d->abi_minor)
-        refuse(file, name, "the manifest declares ABI " + abi_string(manifest.abi_major, manifest.abi_minor) +
+        refuse(file, label, "the manifest declares ABI " + abi_string(manifest.abi_major, manifest.abi_minor) +
                                " but the library was built for ABI " + theirs);
 
     // Resolve every handler now: a missing symbol refuses the plugin at load,
@@ -178,20 +181,21 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
         plugin->hooks.push_back({hook, resolve(hook.handler, "hooks", hook.line, hook.column)});
     for (const auto& handler : manifest.errors)
         plugin->error_handlers.push_back({handler, resolve(handler.handler, "errors", handler.line, handler.column)});
-    if (!missing.str().empty()) refuse(file, name, "handlers missing:" + missing.str());
+    if (!missing.str().empty()) refuse(file, label, "handlers missing:" + missing.str());
 
     config::DiagnosticSink sink(entry.file);
     auto settings = config::resolve_settings(manifest, entry.settings, name, sink);
     try {
         sink.throw_if_any();
     } catch (const config::ConfigError& e) {
-        refuse(file, name, std::string("invalid settings:\n") + e.what());
+        refuse(file, label, std::string("invalid settings:\n") + e.what());
     }
 
     warn_about_symbol_clashes(file, name, manifest, plugin->library.native(), entry.deep_isolation);
 
     plugin->descriptor = d;
-    plugin->ctx.name = name;
+    plugin->ctx.name = entry.name;
+    plugin->ctx.library = name;
     plugin->ctx.version = version;
     plugin->ctx.file = file;
     plugin->ctx.settings.insert(settings.begin(), settings.end());

@@ -36,7 +36,8 @@ public:
     // shutdown gets too. Throws PluginError if it fails.
     void init(const trellis_host_api* host_table);
 
-    const std::string& name() const noexcept { return ctx.name; }
+    const std::string& name() const noexcept { return ctx.name; }        // the instance
+    const std::string& plugin_name() const noexcept { return ctx.library; }  // the plugin it is an instance of
 
     boost::dll::shared_library library;  // first member: destroyed last
     const trellis_plugin_descriptor* descriptor = nullptr;

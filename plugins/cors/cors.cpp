@@ -10,11 +10,11 @@
 //    included, sent to an allowed origin; and `Vary: Origin` to every
 //    response, since whether the CORS headers are present depends on Origin.
 //
-// The policy is rebuilt from the settings when a request carries an Origin
-// header (a handful of short lists): the plugin keeps no state, so it is
-// thread-safe and a reload with new settings needs nothing special. init
-// validates the same settings once, so a bad origin refuses the plugin at
-// load instead of failing requests.
+// Each instance parses and validates its settings once, in init, into a
+// Policy it keeps as its state (ABI 1.2, TRELLIS_PLUGIN_STATE): a bad origin
+// refuses the plugin at load instead of failing requests, and requests only
+// read the policy, so the hooks are thread-safe without locks. A reload with
+// new settings makes a new instance with a new policy.
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -115,6 +115,10 @@ std::vector<std::string> string_list(const trellis::Plugin& plugin, const std::s
 }
 
 struct Policy {
+    // Validates the settings (throws std::runtime_error: the plugin is
+    // refused with the message) and says in the log what is allowed.
+    explicit Policy(trellis::Plugin& plugin);
+
     std::vector<std::string> origins;  // exact origins ("*" removed)
     bool any_origin = false;
     std::vector<std::string> methods;  // upper case ("*" removed)
@@ -142,8 +146,8 @@ struct Policy {
 
 // Builds and validates the policy from the plugin's settings. Throws
 // std::runtime_error with a message for the operator.
-Policy load_policy(const trellis::Plugin& plugin) {
-    Policy p;
+Policy::Policy(trellis::Plugin& plugin) {
+    Policy& p = *this;
     for (auto& origin : string_list(plugin, "origins")) {
         if (origin == "*") {
             p.any_origin = true;
@@ -181,7 +185,13 @@ Policy load_policy(const trellis::Plugin& plugin) {
     p.credentials = plugin.setting<bool>("credentials", false);
     p.max_age = plugin.setting<long long>("max_age", 600);
     if (p.max_age < 0) throw std::runtime_error("setting 'max_age' must not be negative");
-    return p;
+    if (origins.empty() && !any_origin) {
+        plugin.warn("no origins configured: every cross-origin request is refused (set origins)");
+        return;
+    }
+    std::string allowed = any_origin ? std::string("*") : std::string();
+    if (!origins.empty()) allowed += (allowed.empty() ? "" : ", ") + join(origins);
+    plugin.info("allowing origins " + allowed + (credentials ? " with credentials" : ""));
 }
 
 // Adds `token` to the response's Vary header unless it is already there.
@@ -205,29 +215,16 @@ bool is_preflight(const trellis::Request& req) {
     return req.method() == "OPTIONS" && req.header("Origin") && req.header("Access-Control-Request-Method");
 }
 
-void cors_init(trellis::Plugin& plugin) {
-    const Policy p = load_policy(plugin);  // throws: the plugin is refused with the message
-    if (p.origins.empty() && !p.any_origin) {
-        plugin.warn("no origins configured: every cross-origin request is refused (set origins)");
-        return;
-    }
-    std::string allowed = p.any_origin ? std::string("*") : std::string();
-    if (!p.origins.empty()) allowed += (allowed.empty() ? "" : ", ") + join(p.origins);
-    plugin.info("allowing origins " + allowed + (p.credentials ? " with credentials" : ""));
-}
-
-void cors_shutdown(trellis::Plugin&) {}
-
 }  // namespace
 
-TRELLIS_PLUGIN_LIFECYCLE(cors_init, cors_shutdown);
+TRELLIS_PLUGIN_STATE(Policy);
 
 // before_request, application scope: answers preflight requests itself.
 TRELLIS_HANDLER(cors_preflight, trellis::Request& req, trellis::Response& res) {
     if (!is_preflight(req)) return;  // a plain OPTIONS (or any other) request goes on as usual
     const std::string origin(*req.header("Origin"));
     const std::string method(trim(*req.header("Access-Control-Request-Method")));
-    const Policy p = load_policy(req.plugin());
+    const Policy& p = req.state<Policy>();
 
     if (!p.allows_origin(origin)) throw HttpError(403, "origin not allowed by the CORS policy");
     if (!p.allows_method(method)) throw HttpError(403, "method " + method + " not allowed by the CORS policy");
@@ -269,7 +266,7 @@ TRELLIS_HANDLER(cors_response, trellis::Request& req, trellis::Response& res) {
     const auto origin = req.header("Origin");
     if (!origin || is_preflight(req)) return;  // preflights were answered (or refused) before
     if (res.header("Access-Control-Allow-Origin")) return;  // the handler set its own policy
-    const Policy p = load_policy(req.plugin());
+    const Policy& p = req.state<Policy>();
     if (!p.allows_origin(*origin)) return;  // no headers: the browser withholds the response
     res.header("Access-Control-Allow-Origin", p.allow_origin_value(*origin));
     if (p.credentials) res.header("Access-Control-Allow-Credentials", "true");

@@ -33,8 +33,11 @@ function(trellis_add_plugin name)
   set(plugin_name "${CMAKE_MATCH_2}")
   string(REGEX MATCH "(^|\n)version:[ \t]*\"?([0-9A-Za-z.+-]+)" _ "${text}")
   set(plugin_version "${CMAKE_MATCH_2}")
-  if(NOT plugin_name OR NOT plugin_version)
-    message(FATAL_ERROR "${manifest}: needs top-level `plugin:` and `version:` keys")
+  string(REGEX MATCH "(^|\n)abi:[ \t]*\"?([0-9]+)\\.([0-9]+)" _ "${text}")
+  set(plugin_abi_major "${CMAKE_MATCH_2}")
+  set(plugin_abi_minor "${CMAKE_MATCH_3}")
+  if(NOT plugin_name OR NOT plugin_version OR plugin_abi_major STREQUAL "")
+    message(FATAL_ERROR "${manifest}: needs top-level `plugin:`, `version:` and `abi:` keys")
   endif()
 
   # The manifest as a C array, in whichever language the project enabled
@@ -59,7 +62,8 @@ ${linkage}const size_t trellis_manifest_size = sizeof(trellis_manifest_text) - 1
   add_library(${name} MODULE ${ARG_SOURCES} "${generated}")
   target_link_libraries(${name} PRIVATE Trellis::sdk)
   target_compile_definitions(${name} PRIVATE
-    TRELLIS_PLUGIN_NAME="${plugin_name}" TRELLIS_PLUGIN_VERSION="${plugin_version}")
+    TRELLIS_PLUGIN_NAME="${plugin_name}" TRELLIS_PLUGIN_VERSION="${plugin_version}"
+    TRELLIS_PLUGIN_ABI_MAJOR=${plugin_abi_major} TRELLIS_PLUGIN_ABI_MINOR=${plugin_abi_minor})
   set_target_properties(${name} PROPERTIES
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     OUTPUT_NAME "${plugin_name}")

@@ -28,7 +28,7 @@ std::vector<std::string> manifest_errors(const std::string& yaml) {
 }
 
 // A valid header, so each test shows only the part it is about.
-const std::string kHead = "plugin: notes\nversion: 1.2.0\nabi: 1.0\n";
+const std::string kHead = "plugin: notes\nversion: 1.2.0\nabi: 1.1\n";
 
 std::string only_error(const std::string& yaml) {
     const auto errors = manifest_errors(yaml);
@@ -142,6 +142,20 @@ TEST(Manifest, RequiredKeys) {
                                                        kSource + ":1:1: version: required key is missing",
                                                        kSource + ":1:1: abi: required key is missing",
                                                    }));
+}
+
+// `abi:` is the lowest host ABI the plugin needs: it must cover every key.
+TEST(Manifest, AbiMustCoverTheKeysUsed) {
+    const std::string head10 = "plugin: notes\nversion: 1.0.0\nabi: 1.0\n";
+    EXPECT_EQ(only_error(head10 + "hooks:\n  teardown: {handler: t}\n"),
+              "M:4:1: hooks: needs ABI 1.1, but `abi:` says 1.0 (the lowest host ABI this plugin runs on); declare abi: 1.1");
+    EXPECT_EQ(only_error(head10 + "errors:\n  404: nf\n"),
+              "M:4:1: errors: needs ABI 1.1, but `abi:` says 1.0 (the lowest host ABI this plugin runs on); declare abi: 1.1");
+    // `abi` after the keys it must cover is checked all the same.
+    EXPECT_EQ(only_error("plugin: notes\nversion: 1.0.0\nmigrations: []\nabi: 1.0\n"),
+              "M:3:1: migrations: needs ABI 1.1, but `abi:` says 1.0 (the lowest host ABI this plugin runs on); declare abi: 1.1");
+    EXPECT_NO_THROW(parse_manifest("plugin: notes\nversion: 1.0.0\nabi: 1.1\nhooks:\n  teardown: {handler: t}\n", "M"));
+    EXPECT_NO_THROW(parse_manifest(head10 + "routes:\n  - {method: GET, path: /, handler: h}\n", "M"));
 }
 
 TEST(Manifest, HeaderValues) {

@@ -506,7 +506,7 @@ TEST(OperatorConfig, PluginPathReportsEveryBadItem) {
 
 TEST(OperatorConfig, PluginEntries) {
     EXPECT_EQ(only_error("plugins:\n  notes: yes please\n"),
-              "F:2:10: plugins.notes: must be a map (enabled, mount, settings, isolation) or empty");
+              "F:2:10: plugins.notes: must be a map (plugin, enabled, mount, settings, isolation) or empty");
     EXPECT_EQ(only_error("plugins:\n  no.tes:\n"),
               "F:2:3: plugins.no.tes: plugin names may contain only letters, digits, '_' and '-'");
     EXPECT_EQ(only_error("plugins: [hello]\n"), "F:1:10: plugins: must be a map from plugin name to its settings");
@@ -518,6 +518,22 @@ TEST(OperatorConfig, PluginEntries) {
     const OperatorConfig c = load_operator_config(dir.main("plugins:\n"));  // no plugins at all
     EXPECT_TRUE(c.plugins.empty());
     EXPECT_TRUE(load_operator_config(dir.main("plugins: {a: {}}\n")).plugins[0].enabled);
+}
+
+TEST(OperatorConfig, PluginInstances) {
+    ConfigDir dir;
+    const OperatorConfig c = load_operator_config(
+        dir.main("plugins:\n  notes: {mount: /api/notes}\n  admin_notes: {plugin: notes, mount: /admin/notes}\n"));
+    ASSERT_EQ(c.plugins.size(), 2u);
+    EXPECT_EQ(c.plugins[0].name, "notes");
+    EXPECT_EQ(c.plugins[0].plugin(), "notes");
+    EXPECT_EQ(c.plugins[1].name, "admin_notes");
+    EXPECT_EQ(c.plugins[1].plugin(), "notes");
+    EXPECT_EQ(c.plugins[1].mount, "/admin/notes");
+    EXPECT_EQ(only_error("plugins:\n  admin_notes: {plugin: no.tes}\n"),
+              "F:2:25: plugins.admin_notes.plugin: must name a plugin library (letters, digits, '_' and '-'), e.g. notes");
+    EXPECT_EQ(only_error("plugins:\n  admin_notes: {plugin: [notes]}\n"),
+              "F:2:25: plugins.admin_notes.plugin: must name a plugin library (letters, digits, '_' and '-'), e.g. notes");
 }
 
 TEST(OperatorConfig, MountPrefixes) {

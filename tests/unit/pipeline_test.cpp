@@ -3,8 +3,13 @@
 // the SDK-built test plugins of tests/plugins/sdk and the first-party
 // plugins. The same behaviour over real sockets is in tests/e2e.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
+
 #include <trellis/testing.hpp>
 
 using trellis::testing::Headers;
@@ -185,6 +190,110 @@ TEST(PipelineData, NotesResourceOnAPrivateInMemoryDatabase) {
     // Another host, another database: nothing shared.
     Host other("logging: {level: warn, access: false}\nplugins:\n  notes: {mount: /api/notes}\n", plugin_dirs());
     EXPECT_EQ(other.get("/api/notes/" + std::to_string(id)).status, 404);
+}
+
+}  // namespace
+
+// ---- ABI 1.2: instances and their state, failure headers -------------------
+
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+TEST(PluginInstances, TwoMountsOfOneLibraryKeepTheirOwnSettingsStateAndHooks) {
+    const std::string freed = ::testing::TempDir() + "stateful-freed-" + std::to_string(::getpid()) + ".txt";
+    std::remove(freed.c_str());
+    {
+        Host host("logging: {level: warn, access: false}\n"
+                  "plugins:\n"
+                  "  stateful: {mount: /a, settings: {label: first, freed_file: \"" + freed + "\"}}\n"
+                  "  second: {plugin: stateful, mount: /b, settings: {label: other, freed_file: \"" + freed + "\"}}\n",
+                  plugin_dirs());
+        for (int i = 0; i < 3; ++i) host.get("/a/whoami");
+        Response a = host.get("/a/whoami");
+        Response b = host.get("/b/whoami");
+        ASSERT_EQ(a.status, 200) << dump(a);
+        ASSERT_EQ(b.status, 200) << dump(b);
+        EXPECT_EQ(a.json(), (nlohmann::json{{"instance", "stateful"}, {"label", "first"}, {"hits", 4}}));
+        EXPECT_EQ(b.json(), (nlohmann::json{{"instance", "second"}, {"label", "other"}, {"hits", 1}}));
+        // Plugin-scope hooks run per instance, with the instance's own state.
+        EXPECT_EQ(a.header("X-Stateful-Label"), "first");
+        EXPECT_EQ(b.header("X-Stateful-Label"), "other");
+        EXPECT_EQ(read_file(freed), "") << "no state is freed while the host runs";
+    }
+    // Shutdown freed each instance's state exactly once, with its own count.
+    EXPECT_EQ(read_file(freed), "stateful first 4\nsecond other 1\n");
+    std::remove(freed.c_str());
+}
+
+TEST(PluginInstances, AnInstanceWhoseStateRefusesToBuildRefusesTheLoad) {
+    try {
+        Host host("plugins:\n  stateful: {mount: /a, settings: {label: refuse}}\n", plugin_dirs());
+        FAIL() << "loaded";
+    } catch (const LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("init failed"), std::string::npos) << e.what();
+    }
+}
+
+TEST(PluginInstances, AnUnknownLibraryNameIsRefusedNamingTheInstance) {
+    try {
+        Host host("plugins:\n  extra: {plugin: no_such_lib, mount: /x}\n", plugin_dirs());
+        FAIL() << "loaded";
+    } catch (const LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("libno_such_lib.so not found"), std::string::npos) << e.what();
+    }
+}
+
+TEST(PluginInstances, InstancesOfOnePluginShareItsTables) {
+    Host host("logging: {level: warn, access: false}\n"
+              "plugins:\n"
+              "  notes: {mount: /api/notes}\n"
+              "  admin_notes: {plugin: notes, mount: /admin/notes}\n",
+              plugin_dirs());
+    Response created = host.post_json("/api/notes", {{"title", "shared"}});
+    ASSERT_EQ(created.status, 201) << dump(created);
+    const auto id = std::to_string(created.json()["id"].get<long long>());
+    Response seen = host.get("/admin/notes/" + id);
+    ASSERT_EQ(seen.status, 200) << dump(seen);
+    EXPECT_EQ(seen.json()["title"], "shared");
+}
+
+TEST(FailureHeaders, HttpErrorHeadersGoOutWithTheProblem) {
+    Host host("logging: {level: warn, access: false}\nplugins:\n  stateful: {mount: /}\n", plugin_dirs());
+    Response r = host.get("/secret");
+    EXPECT_TRUE(IsDefaultProblem(r, 401, "/secret"));
+    EXPECT_EQ(r.header("WWW-Authenticate"), "Bearer realm=\"stateful\"") << dump(r);
+    EXPECT_EQ(r.json()["detail"], "a bearer token is required");
+    // Only with that failure: the next answer does not carry it.
+    EXPECT_FALSE(host.get("/whoami").header("WWW-Authenticate"));
+}
+
+// ---- golden plugins: frozen headers, hand-written C ------------------------
+
+TEST(GoldenPlugins, Abi10AndAbi11PluginsStillLoadAndAnswer) {
+    Host host("logging: {level: warn, access: false}\n"
+              "plugins:\n"
+              "  golden: {mount: /, settings: {salutation: Bonjour}}\n"
+              "  golden11: {mount: /}\n",
+              plugin_dirs());
+    Response g10 = host.get("/golden/Ada");
+    ASSERT_EQ(g10.status, 200) << dump(g10);
+    EXPECT_EQ(g10.json()["salutation"], "Bonjour");
+    EXPECT_EQ(g10.json()["abi"], "1.0");
+
+    Response sum = host.get("/golden11/sum/40/2", {{"X-Request-Id", "golden-11"}});
+    ASSERT_EQ(sum.status, 200) << dump(sum);
+    EXPECT_EQ(sum.json(), (nlohmann::json{{"sum", 42}, {"route", "/golden11/sum/{a:int}/{b:int}"}, {"id", "golden-11"}}));
+    EXPECT_EQ(sum.header("X-Golden11-After"), "200");
+    Response fail = host.get("/golden11/fail");
+    EXPECT_EQ(fail.status, 409);
+    EXPECT_EQ(fail.json(), (nlohmann::json{{"golden11_error", 409}}));
+    EXPECT_EQ(fail.header("X-Golden11-After"), "409");
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 /*
  * trellis/abi.h -- the stable C ABI between the Trellis host and its plugins.
  *
- * ABI 1.0. This header is the whole contract: no C++ type crosses it.
+ * ABI 1.2 (TRELLIS_ABI_MAJOR.TRELLIS_ABI_MINOR below). This header is the
+ * whole contract: no C++ type crosses it. What each minor version added is
+ * marked "ABI 1.1" / "ABI 1.2" where it is declared.
  *
  * Rules (they are what keeps a plugin built today loadable by every 1.x host):
  *
@@ -9,6 +11,13 @@
  *    function returning a pointer to a constant trellis_plugin_descriptor.
  *  - The host refuses a plugin whose abi_major differs from its own or whose
  *    abi_minor is newer than its own, and never calls into a refused plugin.
+ *  - The manifest's `abi: MAJOR.MINOR` is the lowest ABI the plugin needs:
+ *    every feature it uses (manifest keys and host functions) exists in that
+ *    version. It may be older than the header the plugin was built with
+ *    (abi_minor), never newer. The host refuses manifest keys newer than the
+ *    declared version (hooks, errors, models, migrations and resources are
+ *    1.1), and the C++ SDK refuses at compile time what the declared version
+ *    lacks (trellis_add_plugin() passes it as TRELLIS_PLUGIN_ABI_MINOR).
  *  - Structs only ever grow by appending fields. Every struct starts with
  *    `struct_size`; a reader checks it before touching a field that a newer
  *    minor version appended. Fields are never reordered or removed.
@@ -32,7 +41,7 @@ extern "C" {
 #endif
 
 #define TRELLIS_ABI_MAJOR 1
-#define TRELLIS_ABI_MINOR 1
+#define TRELLIS_ABI_MINOR 2
 
 /* Name of the one symbol every plugin exports (see trellis_plugin_entry_fn). */
 #define TRELLIS_ENTRY_SYMBOL "trellis_plugin_entry"
@@ -250,6 +259,28 @@ struct trellis_host_api {
     /* The last database error of this call: its code, and a message for logs
      * (it may name tables and SQL: do not send it to clients). */
     int (*db_error)(trellis_call* call, trellis_str* message);
+
+    /* ---- ABI 1.2: plugin state, instances, failure headers ---- */
+
+    /* Hands the host a pointer the plugin owns, usually from init: every
+     * handler, hook and error handler of this instance gets it back through
+     * plugin_state(call_plugin(call)); shutdown gets it the same way and
+     * frees it. The host never reads, copies or frees it. Each instance has
+     * its own (an operator may mount one library several times). */
+    void (*plugin_set_state)(trellis_plugin_ctx* plugin, void* state);
+    /* The pointer last given to plugin_set_state for this instance; NULL
+     * until then. */
+    void* (*plugin_state)(trellis_plugin_ctx* plugin);
+    /* The instance's name: its key under the operator's `plugins:`; the
+     * plugin's own name unless the library is mounted more than once. Valid
+     * for the life of the plugin. */
+    trellis_str (*plugin_instance)(trellis_plugin_ctx* plugin);
+    /* Adds a header to the answer of this call's failure (see fail), which
+     * otherwise discards every header set so far: WWW-Authenticate with a
+     * 401, Retry-After with a 503. Call it before or after fail, from the
+     * code that fails; the same names and values as response_header are
+     * refused (returns 0), Content-Type too. */
+    int (*fail_header)(trellis_call* call, trellis_str name, trellis_str value);
 
     /* Later minor versions append fields here. */
 };

@@ -52,14 +52,20 @@ std::optional<T> parse_number(std::string_view text) {
 
 // Thrown by handlers to answer with an error status. `detail` is shown to the
 // client (RFC 9457 `detail`), so it must not carry internal information.
+// `headers` go out with the error's answer, whoever writes it (ABI 1.2:
+// HttpError(401, "a token is required", {{"WWW-Authenticate", "Bearer"}})).
 class HttpError : public std::runtime_error {
 public:
-    HttpError(int status, std::string detail) : std::runtime_error(std::move(detail)), status_(status) {}
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+    HttpError(int status, std::string detail, Headers headers = {})
+        : std::runtime_error(std::move(detail)), status_(status), headers_(std::move(headers)) {}
     int status() const noexcept { return status_; }
     std::string_view detail() const noexcept { return what(); }
+    const Headers& headers() const noexcept { return headers_; }
 
 private:
     int status_;
+    Headers headers_;
 };
 
 // One loaded plugin: its settings and its log.
@@ -95,6 +101,19 @@ public:
 
     void log(trellis_log_level level, std::string_view message) const noexcept {
         host_->log(ctx_, level, detail::view(message));
+    }
+
+    // ABI 1.2: this instance's name (its key under the operator's `plugins:`).
+    std::string_view instance() const {
+        return detail::view(TRELLIS_DETAIL_REQUIRE(host_, plugin_instance)(ctx_));
+    }
+    // ABI 1.2: the instance's state (see TRELLIS_PLUGIN_STATE); throws when
+    // the plugin has none.
+    template <class T>
+    T& state() const {
+        void* state = TRELLIS_DETAIL_REQUIRE(host_, plugin_state)(ctx_);
+        if (!state) throw std::logic_error("this plugin instance has no state (see TRELLIS_PLUGIN_STATE)");
+        return *static_cast<T*>(state);
     }
     void info(std::string_view message) const noexcept { log(TRELLIS_LOG_INFO, message); }
     void warn(std::string_view message) const noexcept { log(TRELLIS_LOG_WARN, message); }
@@ -348,6 +367,11 @@ public:
     }
 
     Plugin plugin() const noexcept { return Plugin(host_, host_->call_plugin(call_)); }
+    // ABI 1.2: the state of the instance whose code runs now (TRELLIS_PLUGIN_STATE).
+    template <class T>
+    T& state() const {
+        return plugin().state<T>();
+    }
     // ABI 1.1: the request's database session.
     Db db() const noexcept { return Db(host_, call_); }
 
@@ -445,6 +469,18 @@ inline trellis_status invoke(const trellis_host_api* host, trellis_call* call, H
         body(req, res);
         return res.is_done() ? TRELLIS_DONE : TRELLIS_OK;
     } catch (const HttpError& e) {
+        for (const auto& [name_, value] : e.headers()) {
+            if (!TRELLIS_HOST_HAS(host, fail_header)) {
+                std::string msg = std::string("handler ") + name + ": this host (before ABI 1.2) cannot send the "
+                                  "headers of an HttpError; they are dropped";
+                host->log(host->call_plugin(call), TRELLIS_LOG_WARN, view(msg));
+                break;
+            }
+            if (!host->fail_header(call, view(name_), view(value))) {
+                std::string msg = std::string("handler ") + name + ": the host refused HttpError header '" + name_ + "'";
+                host->log(host->call_plugin(call), TRELLIS_LOG_WARN, view(msg));
+            }
+        }
         host->fail(call, e.status(), view(e.detail()));
         return TRELLIS_OK;
     } catch (const DbError& e) {
@@ -491,6 +527,36 @@ void shutdown_trampoline(const trellis_host_api* host, trellis_plugin_ctx* ctx) 
         plugin.error("shutdown threw; ignored");
     }
 }
+
+// TRELLIS_PLUGIN_STATE: one T per instance, made by init, deleted by shutdown.
+template <class T>
+trellis_status state_init(const trellis_host_api* host, trellis_plugin_ctx* ctx) noexcept {
+    Plugin plugin(host, ctx);
+    if (!TRELLIS_HOST_HAS(host, plugin_set_state)) {
+        plugin.error("init failed: plugin state needs a host of ABI 1.2 or later");
+        return TRELLIS_ERROR;
+    }
+    try {
+        host->plugin_set_state(ctx, new T(plugin));
+        return TRELLIS_OK;
+    } catch (const std::exception& e) {
+        plugin.error(std::string("init failed: ") + e.what());
+    } catch (...) {
+        plugin.error("init failed with a non-standard exception");
+    }
+    return TRELLIS_ERROR;
+}
+
+template <class T>
+void state_shutdown(const trellis_host_api* host, trellis_plugin_ctx* ctx) noexcept {
+    T* state = static_cast<T*>(host->plugin_state(ctx));
+    host->plugin_set_state(ctx, nullptr);
+    try {
+        delete state;
+    } catch (...) {
+        Plugin(host, ctx).error("the state's destructor threw; ignored");
+    }
+}
 }  // namespace detail
 }  // namespace trellis
 
@@ -500,6 +566,12 @@ extern "C" const size_t trellis_manifest_size;
 
 #if !defined(TRELLIS_PLUGIN_NAME) || !defined(TRELLIS_PLUGIN_VERSION)
 #error "TRELLIS_PLUGIN_NAME/TRELLIS_PLUGIN_VERSION are set by trellis_add_plugin() from the manifest"
+#endif
+// The manifest's `abi:`, the lowest host ABI the plugin needs (set by
+// trellis_add_plugin() from the manifest; older builds did not, so 1.0).
+#ifndef TRELLIS_PLUGIN_ABI_MAJOR
+#define TRELLIS_PLUGIN_ABI_MAJOR 1
+#define TRELLIS_PLUGIN_ABI_MINOR 0
 #endif
 
 #define TRELLIS_DETAIL_ENTRY(init_fn, shutdown_fn)                                               \
@@ -519,6 +591,17 @@ extern "C" const size_t trellis_manifest_size;
 #define TRELLIS_PLUGIN_LIFECYCLE(init, shutdown)                                                 \
     TRELLIS_DETAIL_ENTRY(&::trellis::detail::init_trampoline<init>,                              \
                          &::trellis::detail::shutdown_trampoline<shutdown>)
+
+// Defines the entry symbol for a plugin whose instances each keep a `Type`
+// (ABI 1.2): init constructs it as Type(trellis::Plugin&), which may throw to
+// refuse the instance; shutdown deletes it; handlers, hooks and error
+// handlers reach their instance's with req.state<Type>().
+//   struct Policy { explicit Policy(trellis::Plugin& p); std::string origin; };
+//   TRELLIS_PLUGIN_STATE(Policy);
+#define TRELLIS_PLUGIN_STATE(Type)                                                               \
+    static_assert(TRELLIS_PLUGIN_ABI_MAJOR > 1 || TRELLIS_PLUGIN_ABI_MINOR >= 2,                  \
+                  "TRELLIS_PLUGIN_STATE needs ABI 1.2: declare abi: 1.2 in the manifest");        \
+    TRELLIS_DETAIL_ENTRY(&::trellis::detail::state_init<Type>, &::trellis::detail::state_shutdown<Type>)
 
 // Defines an exported handler: TRELLIS_HANDLER(sym, trellis::Request& req, trellis::Response& res)
 #define TRELLIS_HANDLER(symbol, ...)                                                             \
