@@ -105,6 +105,7 @@ int setting(trellis_plugin_ctx* plugin, trellis_str name, trellis_str* out) {
 }
 
 void log(trellis_plugin_ctx* plugin, trellis_log_level level, trellis_str message) {
+    if (plugin && level >= TRELLIS_LOG_ERROR) plugin->last_error.assign(view(message));
     spdlog::log(ops::to_spdlog(level), "[{}] {}", plugin ? plugin->name : "?", view(message));
 }
 

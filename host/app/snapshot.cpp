@@ -86,12 +86,8 @@ const Mount* Snapshot::owner_of(std::string_view path) const noexcept {
 }
 
 const AppError* Snapshot::app_error_for(int status) const noexcept {
-    const AppError* by_class = nullptr;
-    for (const auto& error : app_errors) {
-        if (error.spec.match.status == status) return &error;
-        if (!by_class && error.spec.match.status == 0 && error.spec.match.matches(status)) by_class = &error;
-    }
-    return by_class;
+    return config::find_status_match(app_errors, status,
+                                     [](const AppError& e) -> const config::StatusMatch& { return e.spec.match; });
 }
 
 LoadError::LoadError(std::vector<std::string> problems)

@@ -41,6 +41,21 @@ struct StatusMatch {
     bool matches(int s) const noexcept { return status ? s == status : s / 100 == status_class; }
 };
 
+// The entry that answers a failed `status` among `entries`, each holding a
+// StatusMatch that `match_of` returns: an exact status wins over a class,
+// else the first in declaration order. Plugin `errors` and the operator's
+// `errors` choose this one way.
+template <class Entry, class MatchOf>
+const Entry* find_status_match(const std::vector<Entry>& entries, int status, MatchOf match_of) noexcept {
+    const Entry* by_class = nullptr;
+    for (const auto& entry : entries) {
+        const StatusMatch& match = match_of(entry);
+        if (match.status == status) return &entry;
+        if (!by_class && match.status == 0 && match.matches(status)) by_class = &entry;
+    }
+    return by_class;
+}
+
 // Manifest `errors`: keys are a status (404), a class ("4xx", "5xx") or a
 // kind: validation (422), not_found (404), method_not_allowed (405),
 // internal (500). Values are handler symbols.

@@ -11,6 +11,8 @@
 
 #include <soci/soci.h>
 
+#include "db/sql_text.hpp"
+
 namespace trellis::db {
 namespace {
 
@@ -40,7 +42,6 @@ std::string now_utc() {
     return buffer;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 [[noreturn]] void step_failed(const std::string& plugin, const std::string& step, const std::exception& e) {
     std::string message = e.what();
@@ -121,67 +122,6 @@ auto with_lock(soci::session& session, Backend backend, Body&& body) {
 }
 
 }  // namespace
-
-std::vector<std::string> split_statements(std::string_view sql) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    bool meaningful = false;  // the current piece holds more than blanks/comments
-    std::size_t i = 0;
-    const std::size_t n = sql.size();
-    auto finish = [&](std::size_t end) {
-        if (meaningful) {
-            std::string piece(sql.substr(start, end - start));
-            while (!piece.empty() && is_space(piece.back())) piece.pop_back();
-            std::size_t lead = 0;
-            while (lead < piece.size() && is_space(piece[lead])) ++lead;
-            out.push_back(piece.substr(lead));
-        }
-        start = end + 1;
-        meaningful = false;
-    };
-    while (i < n) {
-        const char c = sql[i];
-        if (c == '\'' || c == '"') {
-            meaningful = true;
-            for (++i; i < n; ++i) {
-                if (sql[i] == c) {
-                    if (i + 1 < n && sql[i + 1] == c) {  // '' or "" escapes the quote
-                        ++i;
-                        continue;
-                    }
-                    break;
-                }
-            }
-            ++i;
-        } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-            while (i < n && sql[i] != '\n') ++i;
-        } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-            auto end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? n : end + 2;
-        } else if (c == '$') {
-            // $tag$ ... $tag$ (tag may be empty); a lone $1 is a parameter.
-            std::size_t j = i + 1;
-            while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) ++j;
-            meaningful = true;
-            if (j < n && sql[j] == '$' && !(j > i + 1 && std::isdigit(static_cast<unsigned char>(sql[i + 1])))) {
-                const std::string_view tag = sql.substr(i, j - i + 1);
-                auto end = sql.find(tag, j + 1);
-                i = end == std::string_view::npos ? n : end + tag.size();
-            } else {
-                i = j;
-            }
-        } else if (c == ';') {
-            finish(i);
-            ++i;
-        } else {
-            if (!is_space(c)) meaningful = true;
-            ++i;
-        }
-    }
-    finish(n);
-    return out;
-}
-
 
 std::string checksum(const std::string& sql) {
     char buffer[17];

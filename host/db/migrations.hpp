@@ -47,9 +47,4 @@ std::vector<std::string> pending(Database& database, const std::vector<PluginSch
 // The checksum recorded for a step's SQL (stable across releases).
 std::string checksum(const std::string& sql);
 
-// Splits SQL into statements at ';', except inside '...' strings, "..."
-// identifiers, -- and /* */ comments, and PostgreSQL $tag$ bodies. Pieces
-// holding nothing but blanks and comments are dropped.
-std::vector<std::string> split_statements(std::string_view sql);
-
 }  // namespace trellis::db

@@ -37,7 +37,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include "base/text.hpp"
-#include "db/migrations.hpp"
+#include "db/sql_text.hpp"
 
 namespace trellis::db::detail {
 
@@ -135,42 +135,6 @@ std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
-}
-
-bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// The distinct :name parameters of `sql`, in order of first appearance.
-// Skips quoted strings and identifiers, comments and PostgreSQL's ::casts
-// the way SOCI does when it rewrites the names into placeholders.
-std::vector<std::string> parameter_names(std::string_view sql) {
-    std::vector<std::string> names;
-    std::size_t i = 0;
-    const std::size_t n = sql.size();
-    while (i < n) {
-        const char c = sql[i];
-        if (c == '\'' || c == '"') {
-            for (++i; i < n && sql[i] != c; ++i) {
-            }
-            ++i;
-        } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-            while (i < n && sql[i] != '\n') ++i;
-        } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-            auto end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? n : end + 2;
-        } else if (c == ':' && i + 1 < n && sql[i + 1] == ':') {
-            i += 2;
-        } else if (c == ':' && i + 1 < n && ident_start(sql[i + 1])) {
-            std::size_t j = i + 1;
-            while (j < n && ident_char(sql[j])) ++j;
-            std::string name(sql.substr(i + 1, j - i - 1));
-            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
-            i = j;
-        } else {
-            ++i;
-        }
-    }
-    return names;
 }
 
 int record(CallDb& db, int code, std::string message) {

@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -497,38 +496,30 @@ private:
     static void log_refusal(const app::Snapshot& snapshot, const std::string& remote, int status,
                             const std::string& detail, const std::string& instance) {
         // Refused before it became a request: in the access log all the same.
-        const auto& logging = snapshot.logging;
-        if (!logging.access) return;
-        if (logging.access_json)
-            ops::access_logger().info("{}", nlohmann::ordered_json{{"remote", remote},
-                                                                   {"path", instance},
-                                                                   {"status", status},
-                                                                   {"refused", detail}}
-                                                .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-        else
-            ops::access_logger().info("access {} \"- {}\" {} refused: {}", remote, instance.empty() ? "-" : instance,
-                                      status, detail);
+        if (!snapshot.logging.access) return;
+        ops::AccessEntry entry;
+        entry.remote = remote;
+        entry.path = instance;
+        entry.status = status;
+        entry.refused = detail;
+        ops::log_access(entry, snapshot.logging.access_json);
     }
 
     static void access_log(const app::Snapshot& snapshot, const Request& request, std::string_view request_id,
                            const app::RouteEntry* matched, const app::Mount* owner, const app::Response& response,
                            Clock::time_point started) {
-        const double ms =
+        ops::AccessEntry entry;
+        entry.remote = request.remote;
+        entry.method = request.method;
+        entry.path = request.path;
+        if (matched) entry.route = matched->pattern;
+        if (owner) entry.plugin = owner->plugin->name();
+        entry.request_id = request_id;
+        entry.status = response.status;
+        entry.bytes = response.body.size();
+        entry.duration_ms =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count() / 1000.0;
-        const std::string_view plugin = owner ? std::string_view(owner->plugin->name()) : std::string_view("-");
-        const std::string_view route = matched ? std::string_view(matched->pattern) : std::string_view("-");
-        if (snapshot.logging.access_json) {
-            nlohmann::ordered_json line = {
-                {"remote", request.remote}, {"method", request.method}, {"path", request.path},
-                {"route", route},           {"plugin", plugin},         {"status", response.status},
-                {"bytes", response.body.size()}, {"duration_ms", ms},   {"request_id", request_id},
-            };
-            ops::access_logger().info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-        } else {
-            ops::access_logger().info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", request.remote,
-                                      request.method, request.path, response.status, response.body.size(), ms, route,
-                                      plugin, request_id);
-        }
+        ops::log_access(entry, snapshot.logging.access_json);
     }
 
     std::shared_ptr<Server::State> state_;

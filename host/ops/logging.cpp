@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -68,9 +69,25 @@ void flush_access_log() {
     if (g_access) g_access->flush();
 }
 
-spdlog::logger& access_logger() {
-    if (!g_access) init_access_log(false);
-    return *g_access;
+void log_access(const AccessEntry& e, bool json) {
+    if (!g_access) init_access_log(json);
+    const auto or_dash = [](std::string_view v) { return v.empty() ? std::string_view("-") : v; };
+    if (json) {
+        nlohmann::ordered_json line = {{"remote", e.remote}};
+        if (e.refused.empty()) {
+            line.update({{"method", e.method}, {"path", e.path}, {"route", or_dash(e.route)},
+                         {"plugin", or_dash(e.plugin)}, {"status", e.status}, {"bytes", e.bytes},
+                         {"duration_ms", e.duration_ms}, {"request_id", e.request_id}});
+        } else {
+            line.update({{"path", e.path}, {"status", e.status}, {"refused", e.refused}});
+        }
+        g_access->info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    } else if (e.refused.empty()) {
+        g_access->info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", e.remote, e.method, e.path,
+                       e.status, e.bytes, e.duration_ms, or_dash(e.route), or_dash(e.plugin), e.request_id);
+    } else {
+        g_access->info("access {} \"- {}\" {} refused: {}", e.remote, or_dash(e.path), e.status, e.refused);
+    }
 }
 
 spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept {

@@ -39,18 +39,18 @@ LoadedPlugin::~LoadedPlugin() {
 void LoadedPlugin::init(const trellis_host_api* host_table) {
     if (initialized) return;
     host = host_table;
+    ctx.last_error.clear();
     if (descriptor->init && descriptor->init(host, &ctx) != TRELLIS_OK)
-        refuse(ctx.file, ctx.name, "init failed (see the plugin's log lines above)");
+        refuse(ctx.file, ctx.name,
+               ctx.last_error.empty() ? std::string("init failed (see the plugin's log lines above)")
+                                      : "init failed: " + ctx.last_error);
     initialized = true;
 }
 
 const LoadedPlugin::ErrorHandler* LoadedPlugin::error_handler_for(int status) const noexcept {
-    const ErrorHandler* by_class = nullptr;
-    for (const auto& handler : error_handlers) {
-        if (handler.spec.match.status == status) return &handler;
-        if (!by_class && handler.spec.match.status == 0 && handler.spec.match.matches(status)) by_class = &handler;
-    }
-    return by_class;
+    return config::find_status_match(error_handlers, status, [](const ErrorHandler& h) -> const config::StatusMatch& {
+        return h.spec.match;
+    });
 }
 
 fs::path find_plugin(const std::string& name, const std::vector<fs::path>& search_path) {

@@ -15,5 +15,6 @@ struct trellis_plugin_ctx {
     std::string version;
     std::filesystem::path file;
     std::map<std::string, std::string, std::less<>> settings; // validated, defaults applied
+    std::string last_error;  // the last line it logged at error level (init failures quote it)
     void* state = nullptr;  // ABI 1.2: the plugin's own, set with plugin_set_state; never touched by the host
 };

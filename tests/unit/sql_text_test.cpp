@@ -1,13 +1,15 @@
-// The one SQL statement splitter (host/db/migrations.hpp): migrations run
-// its pieces one by one, and db_prepare refuses SQL it splits in more than
-// one piece.
-#include "db/migrations.hpp"
+// The one set of SQL text rules (host/db/sql_text.hpp): migrations run the
+// pieces split_statements() cuts one by one, db_prepare refuses SQL it cuts
+// in more than one piece, and binds the parameters parameter_names() finds.
+// Both agree on what is quoted, commented or dollar-quoted.
+#include "db/sql_text.hpp"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+using trellis::db::parameter_names;
 using trellis::db::split_statements;
 using Pieces = std::vector<std::string>;
 
@@ -44,4 +46,27 @@ TEST(SplitStatements, PostgresqlDollarQuotedBodies) {
 TEST(SplitStatements, UnterminatedQuoteOrCommentRunsToTheEnd) {
     EXPECT_EQ(split_statements("SELECT 'open; still open"), (Pieces{"SELECT 'open; still open"}));
     EXPECT_EQ(split_statements("SELECT 1 /* open; comment"), (Pieces{"SELECT 1 /* open; comment"}));
+}
+
+TEST(ParameterNames, DistinctInOrderOfFirstUse) {
+    EXPECT_EQ(parameter_names("SELECT :a, :b_2 FROM t WHERE x = :a OR y = :c"), (Pieces{"a", "b_2", "c"}));
+    EXPECT_EQ(parameter_names("SELECT 1"), Pieces{});
+    EXPECT_EQ(parameter_names("SELECT :1, : a"), Pieces{});  // a name starts with a letter or '_'
+}
+
+TEST(ParameterNames, CastsAreNotParameters) {
+    EXPECT_EQ(parameter_names("SELECT :v::int, x::text FROM t"), (Pieces{"v"}));
+}
+
+// The same rules as the splitter: what it treats as text is not a parameter.
+TEST(ParameterNames, NothingInsideQuotesCommentsOrDollarBodies) {
+    EXPECT_EQ(parameter_names("SELECT 'it''s :no', :yes"), (Pieces{"yes"}));
+    EXPECT_EQ(parameter_names("SELECT \":no\" FROM t WHERE a = :yes"), (Pieces{"yes"}));
+    EXPECT_EQ(parameter_names("SELECT :yes -- :no\n, 1 /* :no */"), (Pieces{"yes"}));
+    EXPECT_EQ(parameter_names("SELECT $$ :no $$, $tag$ :no $tag$, :yes"), (Pieces{"yes"}));
+    // Whatever the splitter keeps inside one statement, the names agree on.
+    for (const std::string sql : {"INSERT INTO t VALUES ('a;b :no', :x)", "SELECT $b$ ; :no $b$ + :x"}) {
+        EXPECT_EQ(split_statements(sql).size(), 1u) << sql;
+        EXPECT_EQ(parameter_names(sql), (Pieces{"x"})) << sql;
+    }
 }
