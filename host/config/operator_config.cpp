@@ -1,3 +1,7 @@
+// trellis.yaml and conf.d/*.yaml: the Loader and one parser per section,
+// each a KeyRule table with positions. Over 600 lines because every section
+// shares the Loader's diagnostics and "first declared at" bookkeeping; the
+// units (bytes, durations) and the resolved defaults are at the end.
 #include "config/operator_config.hpp"
 
 #include <algorithm>

@@ -1,3 +1,8 @@
+// The front's server: Pistache as transport only. Per-connection state, the
+// codec feeding, timeouts, the response bytes and their sending share the
+// private Connection type and Pistache's handler lifetime; over 600 lines on
+// purpose, so that no Pistache type leaves this file (docs/architecture.md,
+// "The front's HTTP codec").
 #include "front/server.hpp"
 
 #include <algorithm>

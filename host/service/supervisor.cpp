@@ -1,3 +1,9 @@
+// The supervisor: one poll loop over signals, worker pipes, the admin
+// listener and timers, and the state machine of generations and worker
+// slots it drives (start, readiness, reload, drain, crash back-off, stop).
+// Over 600 lines on purpose: every function here reads or changes that one
+// loop's state, and cutting it in two would turn private state into an
+// interface between files. docs/architecture.md ("Processes") walks through it.
 #include "service/supervisor.hpp"
 
 #include <fcntl.h>
