@@ -10,24 +10,17 @@
 // INSERT ... RETURNING or a PRAGMA yield rows and an UPDATE yields none
 // (db_step answers TRELLIS_DB_DONE at once).
 //
-// Two ways to the backend, one contract:
-//  - PostgreSQL: SOCI statements (soci::use by name, a dynamic soci::row).
-//  - SQLite: the SQLite C API on the connection SOCI opened. SQLite runs in
-//    this process and its API is already what db_* describe (bind by name,
-//    step, typed columns); SOCI's row exchange on top of it copied every
-//    value into strings and back, which cost more than the query itself on
-//    a point read.
+// This file keeps the contract: the statement's states, the checks, the
+// session's cache of prepared statements, reconnecting, transactions and
+// the mapping of failures to codes. The backends run the statements
+// (backend_statement.hpp: sqlite_statement.cpp, soci_statement.cpp).
 //
 // Nothing here throws into the caller: every function catches and turns
 // failures into codes; the message is kept in the CallDb for db_error.
 #include "db/statements.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <list>
 #include <string_view>
 #include <unordered_map>
@@ -37,77 +30,41 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include "base/text.hpp"
-#include "db/sql_text.hpp"
+#include "db/backend_statement.hpp"
 
 namespace trellis::db::detail {
-
-struct Param {
-    std::string name;
-    enum class Kind { Unset, Int, Real, Text, Null } kind = Kind::Unset;
-    long long integer = 0;
-    double real = 0;
-    std::string text;
-    soci::indicator indicator = soci::i_ok;
-    int sqlite_index = 0;  // SQLite: the parameter's position (1-based)
-};
-
-// A statement prepared on the backend, with the storage SOCI binds to by
-// address (the parameter values, the row). It belongs to one session: a
-// trellis_stmt uses it while open, the session's cache keeps it in between
-// so that the same SQL is not parsed (SQLite) or prepared on the server
-// (PostgreSQL: a named statement, two round trips saved) on every request.
-struct Prepared {
-    Prepared() = default;
-    Prepared(const Prepared&) = delete;
-    Prepared& operator=(const Prepared&) = delete;
-    ~Prepared() { sqlite_api::sqlite3_finalize(native); }
-
-    std::string sql;
-    soci::session* session = nullptr;
-    sqlite_api::sqlite3_stmt* native = nullptr;   // SQLite
-    std::unique_ptr<soci::statement> statement;  // PostgreSQL
-    // One entry per distinct parameter name, sized at prepare time and
-    // never resized: SOCI keeps pointers to these values.
-    std::vector<Param> params;
-    // PostgreSQL: the kinds given to soci::use by the first execution
-    // (empty before): a later execution may re-bind values of these kinds,
-    // or nulls (indicator), but another kind needs a statement of its own.
-    std::vector<Param::Kind> bound;
-    soci::row row;  // PostgreSQL: described once, by the first execution
-    std::vector<std::string> names;                 // lower case, per column
-    std::vector<std::optional<std::string>> texts;  // views handed out for the current row
-};
 
 // The session's idle prepared statements by SQL text, least recently used
 // evicted first. A statement in use by a trellis_stmt is not in here, so it
 // is never handed out twice.
 struct StatementCache final : SessionCache {
-    std::list<std::unique_ptr<Prepared>> lru;  // most recently used first
-    std::unordered_map<std::string_view, std::list<std::unique_ptr<Prepared>>::iterator> by_sql;  // views Prepared::sql
-    // SQLite statements retired while on a row, not reset yet (see retire()).
-    std::vector<sqlite_api::sqlite3_stmt*> parked;
+    std::list<std::unique_ptr<BackendStatement>> lru;  // most recently used first
+    std::unordered_map<std::string_view, std::list<std::unique_ptr<BackendStatement>>::iterator> by_sql;  // views ::sql
+    // Statements retired while on a row, not reset yet (see
+    // BackendStatement::retire()); not owned: each is in `lru`.
+    std::vector<BackendStatement*> parked;
 
     void settle() noexcept override {
-        for (auto* native : parked) sqlite_api::sqlite3_reset(native);
+        for (auto* statement : parked) statement->settle();
         parked.clear();
     }
 
-    std::unique_ptr<Prepared> take(std::string_view sql) {
+    std::unique_ptr<BackendStatement> take(std::string_view sql) {
         auto it = by_sql.find(sql);
         if (it == by_sql.end()) return nullptr;
-        auto prepared = std::move(*it->second);
-        std::erase(parked, prepared->native);
+        auto statement = std::move(*it->second);
+        std::erase(parked, statement.get());  // executing resets it
         lru.erase(it->second);
         by_sql.erase(it);
-        return prepared;
+        return statement;
     }
 
-    void put(std::unique_ptr<Prepared> prepared) {
-        if (by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough (retire() checks first)
-        lru.push_front(std::move(prepared));
+    void put(std::unique_ptr<BackendStatement> statement) {
+        if (by_sql.contains(statement->sql)) return;  // one idle copy per SQL is enough (retire() checks first)
+        lru.push_front(std::move(statement));
         by_sql.emplace(lru.front()->sql, lru.begin());
         if (lru.size() > kStatementCacheSize) {
-            std::erase(parked, lru.back()->native);  // finalized next: never reset it after
+            std::erase(parked, lru.back().get());  // finalized next: never reset it after
             by_sql.erase(lru.back()->sql);
             lru.pop_back();
         }
@@ -118,7 +75,7 @@ struct StatementCache final : SessionCache {
 
 struct trellis_stmt {
     trellis::db::CallDb* owner = nullptr;
-    std::unique_ptr<trellis::db::detail::Prepared> prepared;
+    std::unique_ptr<trellis::db::detail::BackendStatement> prepared;
     enum class State { Prepared, Row, Done, Failed } state = State::Prepared;
     long long affected = 0;
 };
@@ -126,16 +83,9 @@ struct trellis_stmt {
 namespace trellis::db {
 namespace {
 
+using detail::BackendStatement;
 using detail::Param;
-using detail::Prepared;
 using detail::StatementCache;
-
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 int record(CallDb& db, int code, std::string message) {
     db.last_code = code;
@@ -146,9 +96,8 @@ int record(CallDb& db, int code, std::string message) {
 // Whether the session's connection is gone (PostgreSQL only: an SQLite
 // connection cannot break).
 bool connection_lost(CallDb& db) noexcept {
-    if (db.database.backend() != Backend::Postgresql || !db.lease) return false;
-    auto* backend = static_cast<soci::postgresql_session_backend*>(db.lease->session().get_backend());
-    return !backend || PQstatus(backend->conn_) != CONNECTION_OK;
+    return db.database.backend() == Backend::Postgresql && db.lease &&
+           detail::postgresql_connection_lost(db.lease->session());
 }
 
 // Maps the exception being handled to a code, stores it with its message,
@@ -214,48 +163,6 @@ soci::session& session(CallDb& db) {
     return db.lease->session();
 }
 
-std::atomic<std::uint64_t> prepares{0};
-
-
-// An SQLite failure as SOCI reports them, so that fail() maps it.
-[[noreturn]] void throw_sqlite(sqlite_api::sqlite3* conn, int rc, std::string_view context) {
-    throw soci::sqlite3_soci_error(std::string(context) + ": " + sqlite_api::sqlite3_errmsg(conn), rc);
-}
-
-// A new backend statement for `sql` on `session` (parsed there at once).
-std::unique_ptr<Prepared> prepare_on(soci::session& session, Backend backend, std::string sql) {
-    auto prepared = std::make_unique<Prepared>();
-    prepared->sql = std::move(sql);
-    prepared->session = &session;
-    for (auto& name : parameter_names(prepared->sql)) {
-        Param param;
-        param.name = std::move(name);
-        prepared->params.push_back(std::move(param));
-    }
-    if (backend == Backend::Sqlite) {
-        auto* conn = static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
-        // PERSISTENT: the statement lives in the session's cache for long.
-        const char* tail = nullptr;
-        const int rc = sqlite_api::sqlite3_prepare_v3(conn, prepared->sql.data(), static_cast<int>(prepared->sql.size()),
-                                                      SQLITE_PREPARE_PERSISTENT, &prepared->native, &tail);
-        if (rc != SQLITE_OK) throw_sqlite(conn, rc, "preparing \"" + prepared->sql + "\"");
-        if (!prepared->native) throw std::invalid_argument("the SQL holds no statement (only comments)");
-        // SQLite would run the first statement and ignore the rest; PostgreSQL
-        // refuses several commands in a prepared statement. Refuse on both.
-        const std::string_view rest(tail, static_cast<std::size_t>(prepared->sql.data() + prepared->sql.size() - tail));
-        if (!split_statements(rest).empty())
-            throw std::invalid_argument("db_prepare takes one SQL statement; more follows: \"" + std::string(rest) + "\"");
-        for (Param& param : prepared->params)
-            param.sqlite_index = sqlite_api::sqlite3_bind_parameter_index(prepared->native, (":" + param.name).c_str());
-    } else {
-        prepared->statement = std::make_unique<soci::statement>(session);
-        prepared->statement->alloc();
-        prepared->statement->prepare(prepared->sql);
-    }
-    prepares.fetch_add(1, std::memory_order_relaxed);
-    return prepared;
-}
-
 StatementCache* cache_of(CallDb& db) {
     auto& slot = db.lease->cache();
     if (!slot) slot = std::make_unique<StatementCache>();
@@ -264,17 +171,19 @@ StatementCache* cache_of(CallDb& db) {
 
 // The statement for `sql` on the call's session: an idle one from the
 // session's cache, else a new one.
-std::unique_ptr<Prepared> prepare(CallDb& db, std::string_view sql) {
+std::unique_ptr<BackendStatement> prepare(CallDb& db, std::string_view sql) {
     soci::session& current = session(db);
     if (auto prepared = cache_of(db)->take(sql)) {
         for (Param& param : prepared->params) param.kind = Param::Kind::Unset;
         return prepared;
     }
-    return prepare_on(current, db.database.backend(), std::string(sql));
+    return db.database.backend() == Backend::Sqlite ? detail::prepare_sqlite(current, std::string(sql))
+                                                    : detail::prepare_soci(current, std::string(sql));
 }
 
 // Ends the statement's use: its backend statement goes back to the
-// session's cache, reset, unless it failed or its session is gone or broken.
+// session's cache, reset (or parked), unless it failed or its session is
+// gone or broken.
 void retire(CallDb& db, trellis_stmt& stmt) noexcept {
     auto prepared = std::move(stmt.prepared);
     if (!prepared || stmt.state == trellis_stmt::State::Failed || !db.lease || db.lease->discarded() ||
@@ -283,33 +192,12 @@ void retire(CallDb& db, trellis_stmt& stmt) noexcept {
     try {
         StatementCache* cache = cache_of(db);
         if (cache->by_sql.contains(prepared->sql)) return;  // one idle copy per SQL is enough: finalized here
-        auto* native = prepared->native;
-        // An SQLite statement that was not stepped to its end keeps a read
-        // transaction open (a snapshot). Reset now, a writer would hold its
-        // lock, and any statement would pin that snapshot while the session
-        // sits idle. A reader that stopped on a row (a point read) is parked
-        // instead: its read lock then stays taken until the session's next
-        // lease or the pool's settling of idle sessions
-        // (Database::kSettleInterval) resets it. While worker threads
-        // overlap, some session always holds the shared read lock, and
-        // SQLite takes and drops it in the operating system (two fcntl
-        // calls, under a process-wide mutex) only when the first reader
-        // comes and the last one goes: resetting every read at once cost 7%
-        // of point-read throughput on two threads.
-        const bool park = native && stmt.state == trellis_stmt::State::Row &&
-                          sqlite_api::sqlite3_stmt_readonly(native) && !db.in_transaction;
-        if (park) {
-            cache->parked.reserve(cache->parked.size() + 1);  // so that parking below cannot throw
-        } else if (native) {
-            sqlite_api::sqlite3_reset(native);
-        } else if (auto* backend = static_cast<soci::postgresql_statement_backend*>(prepared->statement->get_backend())) {
-            // PostgreSQL: the rows of the last execution stay in client
-            // memory until the next one: free them now.
-            backend->result_.reset();
-        }
+        cache->parked.reserve(cache->parked.size() + 1);    // so that parking below cannot throw
+        BackendStatement* statement = prepared.get();
+        const bool park = statement->retire(stmt.state == trellis_stmt::State::Row, db.in_transaction);
         prepared->texts.clear();
         cache->put(std::move(prepared));  // if this throws, the statement is finalized and was never parked
-        if (park) cache->parked.push_back(native);
+        if (park) cache->parked.push_back(statement);
     } catch (...) {
         // Not cached, then: destroyed here.
     }
@@ -327,156 +215,16 @@ void renew_lease(CallDb& db) {
     db.lease.reset();
 }
 
-sqlite_api::sqlite3_stmt* native_sqlite(trellis_stmt* stmt) { return stmt->prepared->native; }
-
-// Columns of the statement's rows.
-std::size_t column_total(const Prepared& prepared) {
-    return prepared.native ? static_cast<std::size_t>(sqlite_api::sqlite3_column_count(prepared.native))
-                           : prepared.row.size();
-}
-
-bool is_null(trellis_stmt* stmt, int index) {
-    if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_type(native, index) == SQLITE_NULL;
-    return stmt->prepared->row.get_indicator(static_cast<std::size_t>(index)) == soci::i_null;
-}
-
 bool valid_column(trellis_stmt* stmt, int index) {
     if (!stmt) return false;
     if (stmt->state != trellis_stmt::State::Row) {
         misuse(*stmt->owner, "no current row: db_step did not return TRELLIS_DB_ROW");
         return false;
     }
-    if (index < 0 || static_cast<std::size_t>(index) >= column_total(*stmt->prepared)) {
+    if (index < 0 || static_cast<std::size_t>(index) >= stmt->prepared->columns) {
         misuse(*stmt->owner, "column index " + std::to_string(index) + " out of range (the row has " +
-                                 std::to_string(column_total(*stmt->prepared)) + " columns)");
+                                 std::to_string(stmt->prepared->columns) + " columns)");
         return false;
-    }
-    return true;
-}
-
-int column_type(trellis_stmt* stmt, int index) {
-    const auto i = static_cast<std::size_t>(index);
-    if (auto* native = native_sqlite(stmt)) {
-        // SQLite is dynamically typed: the value's own type is the truth.
-        switch (sqlite_api::sqlite3_column_type(native, index)) {
-            case SQLITE_INTEGER: return TRELLIS_DB_INTEGER;
-            case SQLITE_FLOAT: return TRELLIS_DB_REAL;
-            case SQLITE_NULL: return TRELLIS_DB_NULL;
-            default: return TRELLIS_DB_TEXT;
-        }
-    }
-    if (stmt->prepared->row.get_indicator(i) == soci::i_null) return TRELLIS_DB_NULL;
-    switch (stmt->prepared->row.get_properties(i).get_data_type()) {
-        case soci::dt_integer:
-        case soci::dt_long_long:
-        case soci::dt_unsigned_long_long: return TRELLIS_DB_INTEGER;
-        case soci::dt_double: return TRELLIS_DB_REAL;
-        default: return TRELLIS_DB_TEXT;
-    }
-}
-
-std::string format_real(double value) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.17g", value);
-    // Shortest text that reads back the same value.
-    for (int precision = 1; precision < 17; ++precision) {
-        char shorter[32];
-        std::snprintf(shorter, sizeof shorter, "%.*g", precision, value);
-        if (std::strtod(shorter, nullptr) == value) return shorter;
-    }
-    return buffer;
-}
-
-std::string column_as_text(trellis_stmt* stmt, int index) {
-    const auto i = static_cast<std::size_t>(index);
-    if (auto* native = native_sqlite(stmt)) {
-        if (sqlite_api::sqlite3_column_type(native, index) == SQLITE_FLOAT)
-            return format_real(sqlite_api::sqlite3_column_double(native, index));
-        const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_column_text(native, index));
-        return text ? std::string(text, static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(native, index))) : std::string();
-    }
-    switch (stmt->prepared->row.get_properties(i).get_data_type()) {
-        case soci::dt_string:
-        case soci::dt_xml:
-        case soci::dt_blob: return stmt->prepared->row.get<std::string>(i);
-        case soci::dt_integer: return std::to_string(stmt->prepared->row.get<int>(i));
-        case soci::dt_long_long: return std::to_string(stmt->prepared->row.get<long long>(i));
-        case soci::dt_unsigned_long_long: return std::to_string(stmt->prepared->row.get<unsigned long long>(i));
-        case soci::dt_double: return format_real(stmt->prepared->row.get<double>(i));
-        case soci::dt_date: {
-            const std::tm tm = stmt->prepared->row.get<std::tm>(i);
-            char buffer[32];
-            std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S", &tm);
-            return buffer;
-        }
-    }
-    return {};
-}
-
-// Readies the statement for the next row: views of the previous one die.
-void new_row(trellis_stmt* stmt, bool got) {
-    Prepared& prepared = *stmt->prepared;
-    stmt->state = got ? trellis_stmt::State::Row : trellis_stmt::State::Done;
-    const std::size_t columns = column_total(prepared);
-    prepared.texts.assign(columns, std::nullopt);
-    if (prepared.names.size() != columns) {
-        prepared.names.clear();
-        for (std::size_t i = 0; i < columns; ++i) {
-            if (prepared.native) {
-                const char* name = sqlite_api::sqlite3_column_name(prepared.native, static_cast<int>(i));
-                prepared.names.push_back(lower(name ? name : ""));
-            } else {
-                prepared.names.push_back(lower(prepared.row.get_properties(i).get_name()));
-            }
-        }
-    }
-}
-
-// SQLite: binds the values and runs the statement to its first row.
-bool execute_sqlite(trellis_stmt* stmt) {
-    Prepared& prepared = *stmt->prepared;
-    auto* native = prepared.native;
-    auto* conn = sqlite_api::sqlite3_db_handle(native);
-    sqlite_api::sqlite3_reset(native);
-    for (const Param& param : prepared.params) {
-        if (param.sqlite_index == 0) continue;  // not a parameter to SQLite (say, inside a string it parses otherwise)
-        int rc = SQLITE_OK;
-        switch (param.kind) {
-            case Param::Kind::Int: rc = sqlite_api::sqlite3_bind_int64(native, param.sqlite_index, param.integer); break;
-            case Param::Kind::Real: rc = sqlite_api::sqlite3_bind_double(native, param.sqlite_index, param.real); break;
-            case Param::Kind::Text:
-                // The text lives in the Param, unchanged until the statement is reset.
-                rc = sqlite_api::sqlite3_bind_text64(native, param.sqlite_index, param.text.data(), param.text.size(),
-                                                     SQLITE_STATIC, SQLITE_UTF8);
-                break;
-            case Param::Kind::Null:
-            case Param::Kind::Unset: rc = sqlite_api::sqlite3_bind_null(native, param.sqlite_index); break;
-        }
-        if (rc != SQLITE_OK) throw_sqlite(conn, rc, "binding :" + param.name);
-    }
-    const int rc = sqlite_api::sqlite3_step(native);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw_sqlite(conn, rc, "executing \"" + prepared.sql + "\"");
-    // Right away: SQLite counts changes per connection, and only for
-    // statements that write.
-    stmt->affected = sqlite_api::sqlite3_stmt_readonly(native) ? 0 : sqlite_api::sqlite3_changes64(conn);
-    return rc == SQLITE_ROW;
-}
-
-bool fetch_sqlite(trellis_stmt* stmt) {
-    auto* native = stmt->prepared->native;
-    const int rc = sqlite_api::sqlite3_step(native);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        throw_sqlite(sqlite_api::sqlite3_db_handle(native), rc, "executing \"" + stmt->prepared->sql + "\"");
-    return rc == SQLITE_ROW;
-}
-
-// Whether the statement, bound before, takes the current values as they
-// are: each of the same kind as at its first execution, or null (any kind
-// takes a null through its indicator).
-bool rebinds(const Prepared& prepared) {
-    for (std::size_t i = 0; i < prepared.params.size(); ++i) {
-        const auto kind = prepared.params[i].kind;
-        if (kind != Param::Kind::Null && kind != prepared.bound[i]) return false;
     }
     return true;
 }
@@ -552,7 +300,6 @@ int db_bind_int(trellis_stmt* stmt, trellis_str name, int64_t value) {
     return bind(stmt, name, [&](Param& p) {
         p.kind = Param::Kind::Int;
         p.integer = value;
-        p.indicator = soci::i_ok;
     });
 }
 
@@ -561,7 +308,6 @@ int db_bind_real(trellis_stmt* stmt, trellis_str name, double value) {
     return bind(stmt, name, [&](Param& p) {
         p.kind = Param::Kind::Real;
         p.real = value;
-        p.indicator = soci::i_ok;
     });
 }
 
@@ -569,7 +315,6 @@ int db_bind_text(trellis_stmt* stmt, trellis_str name, trellis_str value) {
     return bind(stmt, name, [&](Param& p) {
         p.kind = Param::Kind::Text;
         p.text.assign(view(value));
-        p.indicator = soci::i_ok;
     });
 }
 
@@ -577,7 +322,6 @@ int db_bind_null(trellis_stmt* stmt, trellis_str name) {
     return bind(stmt, name, [&](Param& p) {
         p.kind = Param::Kind::Null;
         p.text.clear();
-        p.indicator = soci::i_null;
     });
 }
 
@@ -585,56 +329,24 @@ int db_step(trellis_stmt* stmt) {
     if (!stmt) return TRELLIS_DB_MISUSE;
     CallDb& db = *stmt->owner;
     try {
+        bool got = false;
         switch (stmt->state) {
             case trellis_stmt::State::Done: return TRELLIS_DB_DONE;
             case trellis_stmt::State::Failed: return misuse(db, "the statement failed before: prepare it again");
-            case trellis_stmt::State::Row: {
-                stmt->prepared->texts.clear();
-                const bool got = stmt->prepared->native ? fetch_sqlite(stmt) : stmt->prepared->statement->fetch();
-                new_row(stmt, got);
-                return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
-            }
-            case trellis_stmt::State::Prepared: break;
-        }
-        for (const Param& param : stmt->prepared->params) {
-            if (param.kind == Param::Kind::Unset) {
-                stmt->state = trellis_stmt::State::Failed;
-                return misuse(db, "parameter :" + param.name + " is not bound");
-            }
-        }
-        if (stmt->prepared->native) {
-            const bool got = execute_sqlite(stmt);
-            new_row(stmt, got);
-            return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
-        }
-        if (!stmt->prepared->bound.empty() && !rebinds(*stmt->prepared)) {
-            // Same SQL, other kinds of values than the cached statement was
-            // bound with: a statement of its own (it replaces the cached one).
-            auto fresh = prepare_on(*stmt->prepared->session, Backend::Postgresql, std::move(stmt->prepared->sql));
-            for (std::size_t i = 0; i < fresh->params.size(); ++i) fresh->params[i] = std::move(stmt->prepared->params[i]);
-            stmt->prepared = std::move(fresh);
-        }
-        Prepared& prepared = *stmt->prepared;
-        if (prepared.bound.empty()) {
-            for (Param& param : prepared.params) {
-                switch (param.kind) {
-                    case Param::Kind::Int: prepared.statement->exchange(soci::use(param.integer, param.indicator, param.name)); break;
-                    case Param::Kind::Real: prepared.statement->exchange(soci::use(param.real, param.indicator, param.name)); break;
-                    case Param::Kind::Text:
-                    case Param::Kind::Null:
-                    case Param::Kind::Unset: prepared.statement->exchange(soci::use(param.text, param.indicator, param.name)); break;
+            case trellis_stmt::State::Row:
+                got = stmt->prepared->fetch();
+                break;
+            case trellis_stmt::State::Prepared:
+                for (const Param& param : stmt->prepared->params) {
+                    if (param.kind == Param::Kind::Unset) {
+                        stmt->state = trellis_stmt::State::Failed;
+                        return misuse(db, "parameter :" + param.name + " is not bound");
+                    }
                 }
-                prepared.bound.push_back(param.kind);
-            }
-            prepared.statement->exchange(soci::into(prepared.row));
-            prepared.statement->define_and_bind();
-            // No parameters at all: still marks the statement as bound.
-            if (prepared.bound.empty()) prepared.bound.push_back(Param::Kind::Unset);
+                got = stmt->prepared->execute(stmt->affected);
+                break;
         }
-        const bool got = prepared.statement->execute(true);
-        // Right away: SQLite counts changes per connection, not per statement.
-        stmt->affected = std::max(0LL, stmt->prepared->statement->get_affected_rows());
-        new_row(stmt, got);
+        stmt->state = got ? trellis_stmt::State::Row : trellis_stmt::State::Done;
         return got ? TRELLIS_DB_ROW : TRELLIS_DB_DONE;
     } catch (...) {
         stmt->state = trellis_stmt::State::Failed;
@@ -645,7 +357,7 @@ int db_step(trellis_stmt* stmt) {
 
 int db_column_count(trellis_stmt* stmt) {
     if (!stmt || stmt->state == trellis_stmt::State::Prepared || stmt->state == trellis_stmt::State::Failed) return 0;
-    return static_cast<int>(column_total(*stmt->prepared));
+    return static_cast<int>(stmt->prepared->columns);
 }
 
 trellis_str db_column_name(trellis_stmt* stmt, int index) {
@@ -668,7 +380,7 @@ int db_column_index(trellis_stmt* stmt, trellis_str name) {
 int db_column_type(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return TRELLIS_DB_NULL;
     try {
-        return column_type(stmt, index);
+        return stmt->prepared->column_type(index);
     } catch (...) {
         fail(*stmt->owner);
         return TRELLIS_DB_NULL;
@@ -678,22 +390,7 @@ int db_column_type(trellis_stmt* stmt, int index) {
 int64_t db_column_int(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
-        const auto i = static_cast<std::size_t>(index);
-        if (is_null(stmt, index)) return 0;
-        if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_int64(native, index);
-        switch (stmt->prepared->row.get_properties(i).get_data_type()) {
-            case soci::dt_integer: return stmt->prepared->row.get<int>(i);
-            case soci::dt_long_long: return stmt->prepared->row.get<long long>(i);
-            case soci::dt_unsigned_long_long: return static_cast<int64_t>(stmt->prepared->row.get<unsigned long long>(i));
-            case soci::dt_double: {
-                const double d = stmt->prepared->row.get<double>(i);
-                return std::isfinite(d) ? static_cast<int64_t>(d) : 0;
-            }
-            default: {
-                const std::string text = column_as_text(stmt, index);
-                return std::strtoll(text.c_str(), nullptr, 10);
-            }
-        }
+        return stmt->prepared->column_int(index);
     } catch (...) {
         fail(*stmt->owner);
         return 0;
@@ -703,19 +400,7 @@ int64_t db_column_int(trellis_stmt* stmt, int index) {
 double db_column_real(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return 0;
     try {
-        const auto i = static_cast<std::size_t>(index);
-        if (is_null(stmt, index)) return 0;
-        if (auto* native = native_sqlite(stmt)) return sqlite_api::sqlite3_column_double(native, index);
-        switch (stmt->prepared->row.get_properties(i).get_data_type()) {
-            case soci::dt_integer: return stmt->prepared->row.get<int>(i);
-            case soci::dt_long_long: return static_cast<double>(stmt->prepared->row.get<long long>(i));
-            case soci::dt_unsigned_long_long: return static_cast<double>(stmt->prepared->row.get<unsigned long long>(i));
-            case soci::dt_double: return stmt->prepared->row.get<double>(i);
-            default: {
-                const std::string text = column_as_text(stmt, index);
-                return std::strtod(text.c_str(), nullptr);
-            }
-        }
+        return stmt->prepared->column_real(index);
     } catch (...) {
         fail(*stmt->owner);
         return 0;
@@ -725,18 +410,7 @@ double db_column_real(trellis_stmt* stmt, int index) {
 trellis_str db_column_text(trellis_stmt* stmt, int index) {
     if (!valid_column(stmt, index)) return {"", 0};
     try {
-        const auto i = static_cast<std::size_t>(index);
-        if (is_null(stmt, index)) return {"", 0};
-        if (auto* native = native_sqlite(stmt); native && sqlite_api::sqlite3_column_type(native, index) != SQLITE_FLOAT) {
-            // SQLite's own text of the value: valid until the next step,
-            // reset or finalize, which is the view's lifetime in abi.h.
-            const auto* text = reinterpret_cast<const char*>(sqlite_api::sqlite3_column_text(native, index));
-            return text ? trellis_str{text, static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(native, index))}
-                        : trellis_str{"", 0};
-        }
-        auto& cached = stmt->prepared->texts[i];
-        if (!cached) cached = column_as_text(stmt, index);
-        return str(*cached);
+        return stmt->prepared->column_text(index);
     } catch (...) {
         fail(*stmt->owner);
         return {"", 0};
@@ -753,8 +427,6 @@ void db_finalize(trellis_stmt* stmt) {
     retire(*stmt->owner, *stmt);
     owned.erase(it);
 }
-
-std::uint64_t backend_prepares() noexcept { return prepares.load(std::memory_order_relaxed); }
 
 int db_begin(CallDb* db) {
     if (!db) return no_database();

@@ -64,22 +64,28 @@ ctest --test-dir "$project/build" --output-on-failure >"$work/ctest.log" 2>&1 \
 grep -q "100% tests passed" "$work/ctest.log" || fail "unexpected ctest output: $(cat "$work/ctest.log")"
 grep -q "Greeter.GreetsWithTheConfiguredGreeting" "$work/ctest.log" || fail "the README's test did not run: $(cat "$work/ctest.log")"
 
-# The same library under the installed host, over a socket.
-port=$((30000 + $$ % 20000))
-cat >"$work/trellis.yaml" <<EOF
+# The same library under the installed host, over a socket. A port picked
+# here may be taken by a parallel test: then serve exits and we try another.
+body=
+for attempt in 1 2 3 4 5; do
+    port=$((30000 + (RANDOM * 7 + $$) % 20000))
+    cat >"$work/trellis.yaml" <<EOF
 server: {listen: 127.0.0.1, port: $port, workers: 0, threads: 1}
 admin: {enabled: false}
 logging: {access: false}
 plugins:
   greeter: {mount: /api, settings: {greeting: Hi}}
 EOF
-"$prefix/bin/trellis" serve -c "$work/trellis.yaml" -p "$project/build" >"$work/serve.log" 2>&1 &
-server=$!
-body=
-for _ in $(seq 100); do
-    body=$(curl -sf "http://127.0.0.1:$port/api/greet/ada" 2>/dev/null) && break
-    kill -0 "$server" 2>/dev/null || fail "trellis serve exited: $(cat "$work/serve.log")"
-    sleep 0.1
+    "$prefix/bin/trellis" serve -c "$work/trellis.yaml" -p "$project/build" >"$work/serve.log" 2>&1 &
+    server=$!
+    for _ in $(seq 300); do
+        body=$(curl -sf "http://127.0.0.1:$port/api/greet/ada" 2>/dev/null) && break 2
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$server" 2>/dev/null && fail "trellis serve did not answer on port $port: $(cat "$work/serve.log")"
+    grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
+    echo "+ port $port taken (attempt $attempt), trying another"
 done
 [[ $body == '{"message":"Hi, ada"}' ]] || fail "GET /api/greet/ada answered '$body': $(cat "$work/serve.log")"
 echo "readme_plugin_test: OK (built against $prefix, test client and serve agree: $body)"
