@@ -2,11 +2,20 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace trellis::ops {
@@ -23,55 +32,154 @@ void init_logging(std::string_view level, std::string_view process) {
 }
 
 namespace {
-std::shared_ptr<spdlog::logger> g_access;
 
 // The access log, buffered like nginx's `access_log ... buffer= flush=`:
-// lines collect in memory and go to stderr in whole lines, when 32 KiB have
-// gathered or once a second (spdlog::flush_every), instead of one write(2)
-// per request. Up to a second of lines is lost if the process is killed.
-class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
-    ~BufferedStderrSink() override { write_out(); }
+// each thread formats its lines into a buffer of its own (no lock shared
+// with the other threads on the request path) and the lines go to stderr
+// in whole lines when 32 KiB have gathered or once a second, instead of one
+// write(2) per request. Up to a second of lines is lost if the process is
+// killed.
+constexpr std::size_t kFlushBytes = 32 * 1024;
 
-protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        spdlog::memory_buf_t formatted;
-        formatter_->format(msg, formatted);
-        buffer_.append(formatted.data(), formatted.size());
-        if (buffer_.size() >= 32 * 1024) write_out();
+struct ThreadLines {
+    std::mutex mutex;  // taken by its thread per line, by the flusher once a second
+    std::string lines;
+    std::time_t stamped_second = -1;  // the second `stamp` shows
+    char stamp[24] = {};              // "YYYY-MM-DD HH:MM:SS", local time
+};
+
+class AccessLog {
+public:
+    // Never destroyed: threads may still log while the process exits; the
+    // lines left are written at exit (and at stop, flush_access_log()).
+    static AccessLog& instance() {
+        static AccessLog* log = new AccessLog;
+        return *log;
     }
-    void flush_() override { write_out(); }
+
+    // Starts the once-a-second flusher (a detached thread: it runs until
+    // the process ends).
+    void start() {
+        std::call_once(started_once_, [] {
+            std::atexit([] { instance().flush_all(); });
+            std::thread([] {
+                for (;;) {
+                    std::this_thread::sleep_for(std::chrono::seconds(1));
+                    instance().flush_all();
+                }
+            }).detach();
+        });
+    }
+
+    bool started() const noexcept { return started_.load(std::memory_order_acquire); }
+    void mark_started() noexcept { started_.store(true, std::memory_order_release); }
+
+    // The calling thread's buffer, registered on first use.
+    ThreadLines& mine() {
+        thread_local Holder holder(*this);
+        return *holder.lines;
+    }
+
+    // Hands a thread's lines over to stderr when enough have gathered.
+    void written(ThreadLines& lines, std::unique_lock<std::mutex>& held) {
+        if (lines.lines.size() < kFlushBytes) return;
+        std::string out;
+        out.swap(lines.lines);
+        lines.lines.reserve(kFlushBytes + kFlushBytes / 4);
+        held.unlock();
+        write_out(out);
+    }
+
+    void flush_all() {
+        std::vector<std::shared_ptr<ThreadLines>> all;
+        {
+            std::lock_guard lock(registry_mutex_);
+            all = registry_;
+        }
+        for (auto& lines : all) flush(*lines);
+    }
 
 private:
-    void write_out() {
+    // Registers a thread's buffer; when the thread ends, its lines are
+    // written and the buffer forgotten.
+    struct Holder {
+        explicit Holder(AccessLog& log) : log(log), lines(std::make_shared<ThreadLines>()) {
+            std::lock_guard lock(log.registry_mutex_);
+            log.registry_.push_back(lines);
+        }
+        ~Holder() {
+            log.flush(*lines);
+            std::lock_guard lock(log.registry_mutex_);
+            std::erase(log.registry_, lines);
+        }
+        AccessLog& log;
+        std::shared_ptr<ThreadLines> lines;
+    };
+
+    void flush(ThreadLines& lines) {
+        std::string out;
+        {
+            std::lock_guard lock(lines.mutex);
+            out.swap(lines.lines);
+        }
+        write_out(out);
+    }
+
+    // One writer at a time, so that the threads' blocks of whole lines do
+    // not interleave on a pipe or the journal's socket.
+    void write_out(const std::string& out) {
+        std::lock_guard lock(write_mutex_);
         std::size_t done = 0;
-        while (done < buffer_.size()) {
-            const ssize_t n = ::write(STDERR_FILENO, buffer_.data() + done, buffer_.size() - done);
+        while (done < out.size()) {
+            const ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+            if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;  // stderr gone: nothing better to do with the lines
             done += static_cast<std::size_t>(n);
         }
-        buffer_.clear();
     }
-    std::string buffer_;
+
+    std::atomic<bool> started_{false};
+    std::mutex registry_mutex_;
+    std::vector<std::shared_ptr<ThreadLines>> registry_;
+    std::mutex write_mutex_;
+    std::once_flag started_once_;
 };
+
+// "YYYY-MM-DD HH:MM:SS.mmm " as the host log writes its time, the date part
+// formatted once a second per thread.
+void stamp(ThreadLines& lines) {
+    const auto now = std::chrono::system_clock::now();
+    const auto since = now.time_since_epoch();
+    const std::time_t second = std::chrono::duration_cast<std::chrono::seconds>(since).count();
+    if (second != lines.stamped_second) {
+        std::tm tm{};
+        ::localtime_r(&second, &tm);
+        std::strftime(lines.stamp, sizeof lines.stamp, "%Y-%m-%d %H:%M:%S", &tm);
+        lines.stamped_second = second;
+    }
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since).count() % 1000;
+    fmt::format_to(std::back_inserter(lines.lines), "{}.{:03} ", lines.stamp, millis);
+}
+
 }  // namespace
 
-void init_access_log(bool json) {
-    spdlog::drop("access");
-    g_access = std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStderrSink>());
-    spdlog::register_logger(g_access);
-    g_access->set_pattern(json ? "%v" : "%Y-%m-%d %H:%M:%S.%e %v");
-    g_access->set_level(spdlog::level::info);
-    spdlog::flush_every(std::chrono::seconds(1));
+void init_access_log() {
+    auto& log = AccessLog::instance();
+    log.start();
+    log.mark_started();
 }
 
 void flush_access_log() {
-    if (g_access) g_access->flush();
+    if (AccessLog::instance().started()) AccessLog::instance().flush_all();
 }
 
 void log_access(const AccessEntry& e, bool json) {
-    if (!g_access) init_access_log(json);
+    auto& log = AccessLog::instance();
+    if (!log.started()) init_access_log();
     const auto or_dash = [](std::string_view v) { return v.empty() ? std::string_view("-") : v; };
+    ThreadLines& lines = log.mine();
+    std::unique_lock held(lines.mutex);
+    auto out = std::back_inserter(lines.lines);
     if (json) {
         nlohmann::ordered_json line = {{"remote", e.remote}};
         if (e.refused.empty()) {
@@ -81,13 +189,18 @@ void log_access(const AccessEntry& e, bool json) {
         } else {
             line.update({{"path", e.path}, {"status", e.status}, {"refused", e.refused}});
         }
-        g_access->info("{}", line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        lines.lines.append(text);
+        lines.lines.push_back('\n');
     } else if (e.refused.empty()) {
-        g_access->info("access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}", e.remote, e.method, e.path,
-                       e.status, e.bytes, e.duration_ms, or_dash(e.route), or_dash(e.plugin), e.request_id);
+        stamp(lines);
+        fmt::format_to(out, "access {} \"{} {}\" {} {} {:.3f}ms route={} plugin={} id={}\n", e.remote, e.method,
+                       e.path, e.status, e.bytes, e.duration_ms, or_dash(e.route), or_dash(e.plugin), e.request_id);
     } else {
-        g_access->info("access {} \"- {}\" {} refused: {}", e.remote, or_dash(e.path), e.status, e.refused);
+        stamp(lines);
+        fmt::format_to(out, "access {} \"- {}\" {} refused: {}\n", e.remote, or_dash(e.path), e.status, e.refused);
     }
+    log.written(lines, held);
 }
 
 spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept {

@@ -18,8 +18,9 @@ spdlog::level::level_enum to_spdlog(trellis_log_level level) noexcept;
 
 // The access log: one line per request, on stderr beside the host log. In
 // JSON format a line is the JSON object alone, so a collector can parse it.
-// Buffered: lines reach stderr in whole lines, at least once a second.
-void init_access_log(bool json);
+// Buffered per thread: lines reach stderr in whole lines, at least once a
+// second. Starts the flusher (log_access() does on first use).
+void init_access_log();
 
 // What one access-log line says. A request refused before it was routed
 // (bad framing, limits) has `refused` set and no method, route or id.

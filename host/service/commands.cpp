@@ -42,7 +42,7 @@ std::shared_ptr<const app::Snapshot> load(const CommandOptions& options, bool fo
     if (!config) return nullptr;
     // check stays quiet unless something is wrong; serve logs what it loads.
     ops::init_logging(for_check ? "warn" : config->logging.level, process_name);
-    if (!for_check && config->logging.access) ops::init_access_log(config->logging.access_json);
+    if (!for_check && config->logging.access) ops::init_access_log();
     std::vector<std::filesystem::path> dirs(options.plugin_dirs.begin(), options.plugin_dirs.end());
     try {
         return app::build_snapshot(*config, dirs);
