@@ -7,6 +7,7 @@
 #include <trellis/abi.h>
 
 #include "service/commands.hpp"
+#include "service/tools.hpp"
 
 namespace {
 
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  trellis serve --config /etc/trellis/trellis.yaml\n"
         "  trellis check --config config/trellis.yaml --plugin-path build/dev/plugins\n"
+        "  trellis routes -c config/trellis.yaml --format json\n"
+        "  trellis inspect build/dev/plugins/libnotes.so\n"
         "  kill -HUP <supervisor pid>     # reload: a new generation of workers, the old one drains\n"
         "Plugins are found as lib<name>.so in --plugin-path directories, then in plugin_path.\n"
         "serve runs a supervisor and server.workers worker processes (default: one per core;\n"
@@ -43,6 +46,28 @@ int main(int argc, char** argv) {
     auto* check_cmd = app.add_subcommand(
         "check", "Validate the configuration and plugins exactly as serve would, then exit (0 ok, 1 errors)");
     add_common_options(*check_cmd, options);
+    const auto add_format = [&](CLI::App& cmd) {
+        cmd.add_option("--format", options.format, "Output format")
+            ->check(CLI::IsMember({"text", "json"}))
+            ->capture_default_str();
+    };
+    add_format(*check_cmd);
+    auto* routes_cmd = app.add_subcommand(
+        "routes", "List every route the configuration produces, in match order, with its plugin, handler and hooks");
+    add_common_options(*routes_cmd, options);
+    add_format(*routes_cmd);
+    auto* plugins_cmd = app.add_subcommand(
+        "plugins", "List the configured plugins: version, ABI, file, status (loaded, refused and why), settings");
+    add_common_options(*plugins_cmd, options);
+    add_format(*plugins_cmd);
+    trellis::service::InspectOptions inspect;
+    auto* inspect_cmd = app.add_subcommand(
+        "inspect", "Describe a plugin library (ABI, manifest, handlers) without a configuration; exit 1 if refused");
+    inspect_cmd->add_option("file", inspect.file, "The plugin library (libNAME.so)")->required();
+    inspect_cmd->add_option("--format", inspect.format, "Output format")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    inspect_cmd->add_flag("--lint", inspect.lint, "Only check it: print FILE: OK, or the refusal");
     auto* migrate_cmd =
         app.add_subcommand("migrate", "Apply pending database migrations of the enabled plugins, then exit");
     add_common_options(*migrate_cmd, options);
@@ -58,6 +83,9 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     if (*check_cmd) return trellis::service::check(options);
+    if (*routes_cmd) return trellis::service::routes(options);
+    if (*plugins_cmd) return trellis::service::plugins(options);
+    if (*inspect_cmd) return trellis::service::inspect(inspect);
     if (*migrate_cmd) return trellis::service::migrate(options);
     if (*worker_cmd) return trellis::service::worker(options, worker);
     return trellis::service::serve(options);

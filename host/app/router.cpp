@@ -263,6 +263,20 @@ bool Router::walk(std::uint32_t node, std::size_t depth, const Search& s, Visit&
     return false;
 }
 
+std::vector<std::uint32_t> Router::targets_in_match_order() const {
+    std::vector<std::uint32_t> out;
+    out.reserve(routes_.size());
+    const auto visit = [&](const auto& self, std::uint32_t node) -> void {
+        const Node& n = nodes_[node];
+        for (std::uint32_t idx : n.routes) out.push_back(routes_[idx].target);
+        for (const auto& [text, child] : n.statics) self(self, child);
+        for (std::uint32_t child : {n.int_child, n.str_child, n.path_child})
+            if (child != kNone) self(self, child);
+    };
+    visit(visit, 0);
+    return out;
+}
+
 RouteMatch Router::match(std::string_view method, std::string_view raw_path) const {
     RouteMatch m;
     if (raw_path.empty() || raw_path[0] != '/') return m;

@@ -68,6 +68,12 @@ public:
     // Number of routes added.
     std::size_t size() const noexcept { return routes_.size(); }
 
+    // Every target in the order matching considers the templates: per
+    // segment static (by text) before int, str and path; a shorter template
+    // before the longer ones it prefixes; same template in the order added.
+    // For `trellis routes`.
+    std::vector<std::uint32_t> targets_in_match_order() const;
+
 private:
     static constexpr std::uint32_t kNone = 0xffffffffu;
 

@@ -1,6 +1,12 @@
 #include "plugins/loader.hpp"
 
+#include "plugins/elf_symbols.hpp"
 #include "plugins/symbol_clash.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <optional>
 
 #include <cstddef>
 #include <sstream>
@@ -68,6 +74,28 @@ fs::path find_plugin(const std::string& name, const std::vector<fs::path>& searc
 }
 
 namespace {
+// Why a manifest handler does not resolve, with what the library does export
+// that comes close: a typo, or the function compiled without extern "C".
+std::string missing_handler_text(const std::string& symbol, const std::vector<std::string>& exported) {
+    std::string text = "symbol '" + symbol + "' is not exported by the library";
+    for (const auto& candidate : exported) {
+        if (candidate.rfind("_Z", 0) != 0) continue;
+        int status = 0;
+        std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(candidate.c_str(), nullptr, nullptr, &status),
+                                                      std::free);
+        if (status != 0 || !plain) continue;
+        const std::string_view demangled(plain.get());
+        const auto paren = demangled.find('(');
+        const std::string_view function = demangled.substr(0, paren);
+        if (function == symbol || function.ends_with("::" + symbol))
+            return text + "; it is exported only C++-mangled, as '" + std::string(demangled) +
+                   "': define it with TRELLIS_HANDLER (extern \"C\")";
+    }
+    std::vector<std::string_view> names(exported.begin(), exported.end());
+    const std::string hint = config::did_you_mean(symbol, names);
+    return text + (hint.empty() ? "" : "; " + hint) + " (define it with TRELLIS_HANDLER)";
+}
+
 // A plugin that exports a symbol a host library also defines, and was not
 // linked to bind its own symbols, silently calls the host's copy.
 void warn_about_symbol_clashes(const fs::path& file, const std::string& name, const config::Manifest& manifest,
@@ -98,7 +126,7 @@ void warn_about_symbol_clashes(const fs::path& file, const std::string& name, co
 }
 }  // namespace
 
-std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, const fs::path& file) {
+std::shared_ptr<LoadedPlugin> open_plugin(const config::PluginConfig& entry, const fs::path& file) {
     auto plugin = std::make_shared<LoadedPlugin>();
     // `name` is what the library must call itself; messages name the
     // instance too when the operator mounted the library under another key.
@@ -163,11 +191,13 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
     // Resolve every handler now: a missing symbol refuses the plugin at load,
     // not with a 500 at the first request.
     std::ostringstream missing;
+    std::optional<std::vector<std::string>> exported;  // read once, when a handler is missing
     const auto resolve = [&](const std::string& symbol, const std::string& key_path, int line,
                              int column) -> trellis_handler_fn {
         if (!plugin->library.has(symbol)) {
-            missing << "\n  " << source << ":" << line << ":" << column << ": " << key_path << ": symbol '" << symbol
-                    << "' is not exported by the library (define it with TRELLIS_HANDLER)";
+            if (!exported) exported = exported_functions(read_dynamic_symbols(file));
+            missing << "\n  " << source << ":" << line << ":" << column << ": " << key_path << ": "
+                    << missing_handler_text(symbol, *exported);
             return nullptr;
         }
         return &plugin->library.get<trellis_status(const trellis_host_api*, trellis_call*)>(symbol);
@@ -183,6 +213,19 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
         plugin->error_handlers.push_back({handler, resolve(handler.handler, "errors", handler.line, handler.column)});
     if (!missing.str().empty()) refuse(file, label, "handlers missing:" + missing.str());
 
+    plugin->descriptor = d;
+    plugin->ctx.name = entry.name;
+    plugin->ctx.library = name;
+    plugin->ctx.version = version;
+    plugin->ctx.file = file;
+    return plugin;
+}
+
+std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, const fs::path& file) {
+    auto plugin = open_plugin(entry, file);
+    const std::string& name = entry.plugin();
+    const std::string label = entry.name == entry.plugin() ? name : entry.name + "' (plugin '" + name + "')";
+    const auto& manifest = plugin->manifest;
     config::DiagnosticSink sink(entry.file);
     auto settings = config::resolve_settings(manifest, entry.settings, name, sink);
     try {
@@ -193,11 +236,6 @@ std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry, con
 
     warn_about_symbol_clashes(file, name, manifest, plugin->library.native(), entry.deep_isolation);
 
-    plugin->descriptor = d;
-    plugin->ctx.name = entry.name;
-    plugin->ctx.library = name;
-    plugin->ctx.version = version;
-    plugin->ctx.file = file;
     plugin->ctx.settings.insert(settings.begin(), settings.end());
     return plugin;
 }

@@ -67,9 +67,15 @@ public:
 std::filesystem::path find_plugin(const std::string& name,
                                   const std::vector<std::filesystem::path>& search_path);
 
-// Loads and checks a plugin: entry symbol, descriptor size, ABI version,
-// names, manifest, handler symbols, and the operator's settings against the
-// manifest's schema. Does not run init. Throws PluginError.
+// Loads and checks a library as a plugin, without an operator's settings:
+// entry symbol, descriptor size, ABI version, names, manifest, handler
+// symbols. `entry` names the instance (and the plugin it must be). Runs no
+// plugin code but the entry symbol; throws PluginError. `trellis inspect`.
+std::shared_ptr<LoadedPlugin> open_plugin(const config::PluginConfig& entry, const std::filesystem::path& file);
+
+// open_plugin(), then the operator's settings checked against the
+// manifest's schema, and a warning for symbols that clash with the host's.
+// Does not run init. Throws PluginError.
 std::shared_ptr<LoadedPlugin> load_plugin(const config::PluginConfig& entry,
                                           const std::filesystem::path& file);
 

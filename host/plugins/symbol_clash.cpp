@@ -1,50 +1,16 @@
 #include "plugins/symbol_clash.hpp"
 
-#include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "plugins/elf_symbols.hpp"
 
+#include <dlfcn.h>
 #include <link.h>
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 
 namespace trellis::plugins {
 
 namespace {
-
-// A read-only mapping of a whole file.
-struct Mapped {
-    explicit Mapped(const std::filesystem::path& file) {
-        const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return;
-        struct stat st {};
-        if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-            size = static_cast<std::size_t>(st.st_size);
-            void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (p != MAP_FAILED) data = static_cast<const unsigned char*>(p);
-        }
-        ::close(fd);
-    }
-    ~Mapped() {
-        if (data) ::munmap(const_cast<unsigned char*>(data), size);
-    }
-    Mapped(const Mapped&) = delete;
-    Mapped& operator=(const Mapped&) = delete;
-
-    // A T at `offset`, or null when it would run past the end.
-    template <class T>
-    const T* at(std::uint64_t offset, std::uint64_t count = 1) const {
-        if (!data || offset > size || count > (size - offset) / sizeof(T)) return nullptr;
-        return reinterpret_cast<const T*>(data + offset);
-    }
-    const unsigned char* data = nullptr;
-    std::size_t size = 0;
-};
 
 // The libraries the process had before main() (so before any plugin): a
 // plugin dependency among them is the host's own instance, loaded once. A
@@ -73,51 +39,17 @@ const std::set<std::string>& startup_libraries() {
 std::vector<SymbolClash> find_symbol_clashes(const std::filesystem::path& file, void* handle, bool deep,
                                              const std::vector<std::string>& ignore) {
     std::vector<SymbolClash> clashes;
-    const Mapped elf(file);
-    const auto* header = elf.at<Elf64_Ehdr>(0);
-    if (!header || std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_ident[EI_CLASS] != ELFCLASS64)
-        return clashes;
-    const auto* sections = elf.at<Elf64_Shdr>(header->e_shoff, header->e_shnum);
-    if (!sections) return clashes;
-
-    const Elf64_Shdr* dynsym = nullptr;
-    const Elf64_Shdr* dynamic = nullptr;
-    for (unsigned i = 0; i < header->e_shnum; ++i) {
-        if (sections[i].sh_type == SHT_DYNSYM) dynsym = &sections[i];
-        if (sections[i].sh_type == SHT_DYNAMIC) dynamic = &sections[i];
-    }
-    if (!dynsym || dynsym->sh_link >= header->e_shnum || dynsym->sh_entsize != sizeof(Elf64_Sym)) return clashes;
-
-    bool symbolic = false;
-    if (dynamic) {
-        const auto count = dynamic->sh_size / sizeof(Elf64_Dyn);
-        if (const auto* entries = elf.at<Elf64_Dyn>(dynamic->sh_offset, count))
-            for (std::uint64_t i = 0; i < count; ++i) {
-                if (entries[i].d_tag == DT_SYMBOLIC) symbolic = true;
-                if (entries[i].d_tag == DT_FLAGS && (entries[i].d_un.d_val & DF_SYMBOLIC)) symbolic = true;
-            }
-    }
+    const ElfDynamic elf = read_dynamic_symbols(file);
     const auto library_of = [](void* address) -> std::string {
         Dl_info info{};
         if (!address || ::dladdr(address, &info) == 0 || !info.dli_fname) return {};
         return info.dli_fname;
     };
-
-    const Elf64_Shdr& strtab = sections[dynsym->sh_link];
-    const auto* names = elf.at<char>(strtab.sh_offset, strtab.sh_size);
-    const auto count = dynsym->sh_size / sizeof(Elf64_Sym);
-    const auto* symbols = elf.at<Elf64_Sym>(dynsym->sh_offset, count);
-    if (!names || !symbols) return clashes;
-    for (std::uint64_t i = 1; i < count; ++i) {
-        const Elf64_Sym& s = symbols[i];
-        const auto binding = ELF64_ST_BIND(s.st_info), type = ELF64_ST_TYPE(s.st_info);
-        if (binding != STB_GLOBAL && binding != STB_WEAK) continue;
-        if (type != STT_FUNC && type != STT_OBJECT && !(s.st_shndx == SHN_UNDEF && type == STT_NOTYPE)) continue;
-        if (ELF64_ST_VISIBILITY(s.st_other) != STV_DEFAULT || s.st_name >= strtab.sh_size) continue;
-        const std::string name(names + s.st_name, strnlen(names + s.st_name, strtab.sh_size - s.st_name));
-        if (name.empty() || std::find(ignore.begin(), ignore.end(), name) != ignore.end()) continue;
-        const bool needed = s.st_shndx == SHN_UNDEF;
-        if (needed ? deep || !handle : symbolic) continue;
+    for (const auto& symbol : elf.symbols) {
+        const std::string& name = symbol.name;
+        if (std::find(ignore.begin(), ignore.end(), name) != ignore.end()) continue;
+        const bool needed = !symbol.defined;
+        if (needed ? deep || !handle : elf.symbolic) continue;
         // What a call would reach: the global scope holds the executable and
         // the host's libraries (plugins are loaded RTLD_LOCAL, not in it).
         void* theirs = ::dlsym(RTLD_DEFAULT, name.c_str());

@@ -2,6 +2,7 @@
 
 #include <sys/prctl.h>
 
+#include <cctype>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "config/operator_config.hpp"
@@ -26,19 +28,38 @@ namespace {
 
 enum class Mode { Check, Quiet, Serve };
 
-std::optional<config::OperatorConfig> read_config(const CommandOptions& options) {
+// Where load() puts the problems it finds: on stderr (check and the other
+// read-only commands), in the log (serve, migrate, worker), or in a list
+// (check --format json).
+struct Problems {
+    bool to_log = false;
+    std::vector<std::string>* collected = nullptr;
+
+    void add(const std::string& problem) const {
+        if (collected)
+            collected->push_back(problem);
+        else if (to_log)
+            spdlog::error("{}", problem);
+        else
+            std::cerr << problem << "\n";
+    }
+};
+
+std::optional<config::OperatorConfig> read_config(const CommandOptions& options, const Problems& problems) {
     try {
         return config::load_operator_config(options.config);
     } catch (const config::ConfigError& e) {
-        std::cerr << e.what() << "\n";
+        for (const auto& d : e.diagnostics()) problems.add(d.str());
         return std::nullopt;
     }
 }
 
-// Loads configuration and plugins; prints every problem and returns null on failure.
+// Loads configuration and plugins; reports every problem and returns null on failure.
 std::shared_ptr<const app::Snapshot> load(const CommandOptions& options, bool for_check,
-                                              std::string_view process_name = {}) {
-    auto config = read_config(options);
+                                          std::string_view process_name = {},
+                                          std::vector<std::string>* collected = nullptr) {
+    const Problems problems{!for_check, collected};
+    auto config = read_config(options, {false, collected});
     if (!config) return nullptr;
     // check stays quiet unless something is wrong; serve logs what it loads.
     ops::init_logging(for_check ? "warn" : config->logging.level, process_name);
@@ -47,16 +68,66 @@ std::shared_ptr<const app::Snapshot> load(const CommandOptions& options, bool fo
     try {
         return app::build_snapshot(*config, dirs);
     } catch (const app::LoadError& e) {
-        for (const auto& problem : e.problems()) {
-            if (for_check)
-                std::cerr << problem << "\n";
-            else
-                spdlog::error("{}", problem);
-        }
+        for (const auto& problem : e.problems()) problems.add(problem);
         if (!for_check)
             spdlog::error("not serving: {} problem(s) above; `trellis check` shows the same", e.problems().size());
         return nullptr;
     }
+}
+
+// A problem as data: "file:line:col: key.path: message" (a diagnostic) or
+// "file: message" (a refused plugin); the lines a refusal quotes below its
+// first one are diagnostics of their own ("details").
+nlohmann::ordered_json problem_json(const std::string& problem) {
+    const auto parse_line = [](std::string_view line) {
+        nlohmann::ordered_json out;
+        while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+        // file:LINE:COL: rest -- the file may contain ':' itself, so search
+        // for the first ":<digits>:<digits>: ".
+        for (std::size_t at = line.find(':'); at != std::string_view::npos; at = line.find(':', at + 1)) {
+            std::size_t p = at + 1, line_start = p;
+            while (p < line.size() && std::isdigit(static_cast<unsigned char>(line[p]))) ++p;
+            if (p == line_start || p >= line.size() || line[p] != ':') continue;
+            const std::size_t col_start = ++p;
+            while (p < line.size() && std::isdigit(static_cast<unsigned char>(line[p]))) ++p;
+            if (p == col_start || line.substr(p, 2) != ": ") continue;
+            std::string_view rest = line.substr(p + 2);
+            std::string key_path;
+            // "key.path: message" when the first word before ": " has no spaces.
+            if (const auto colon = rest.find(": "); colon != std::string_view::npos &&
+                                                    rest.substr(0, colon).find(' ') == std::string_view::npos) {
+                key_path = rest.substr(0, colon);
+                rest.remove_prefix(colon + 2);
+            }
+            out["file"] = std::string(line.substr(0, at));
+            out["line"] = std::stoi(std::string(line.substr(line_start, col_start - 1 - line_start)));
+            out["column"] = std::stoi(std::string(line.substr(col_start, p - col_start)));
+            out["path"] = key_path;
+            out["message"] = std::string(rest);
+            return out;
+        }
+        const auto colon = line.find(": ");
+        out["file"] = colon == std::string_view::npos ? std::string() : std::string(line.substr(0, colon));
+        out["line"] = 0;
+        out["column"] = 0;
+        out["path"] = "";
+        out["message"] = std::string(colon == std::string_view::npos ? line : line.substr(colon + 2));
+        return out;
+    };
+    std::vector<std::string_view> lines;
+    std::string_view rest(problem);
+    while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        lines.push_back(rest.substr(0, nl));
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    }
+    if (lines.empty()) lines.push_back({});
+    auto out = parse_line(lines.front());
+    if (lines.size() > 1) {
+        out["details"] = nlohmann::ordered_json::array();
+        for (std::size_t i = 1; i < lines.size(); ++i) out["details"].push_back(parse_line(lines[i]));
+    }
+    return out;
 }
 
 // Applies pending migrations; false (after logging why) when it cannot.
@@ -101,24 +172,49 @@ int serve_snapshot(std::shared_ptr<const app::Snapshot> snapshot, front::ServerO
 }  // namespace
 
 int check(const CommandOptions& options) {
-    auto snapshot = load(options, true);
-    if (!snapshot) return 1;
-    if (!snapshot->schemas.empty()) {
+    const bool json = options.format == "json";
+    std::vector<std::string> problems;
+    auto snapshot = load(options, true, {}, json ? &problems : nullptr);
+    std::vector<std::string> pending;
+    std::string warning;
+    if (snapshot && !snapshot->schemas.empty()) {
         // Read-only: check never changes the database.
         try {
-            auto pending = db::pending(*snapshot->database, snapshot->schemas);
-            for (const auto& step : pending) std::cout << "pending migration: " << step << "\n";
+            pending = db::pending(*snapshot->database, snapshot->schemas);
         } catch (const db::Unavailable& e) {
-            std::cerr << "warning: cannot check migrations: " << e.what() << "\n";
+            warning = std::string("cannot check migrations: ") + e.what();
         } catch (const std::exception& e) {
-            std::cerr << e.what() << "\n";
-            return 1;
+            problems.emplace_back(e.what());
+            if (!json) std::cerr << e.what() << "\n";
+            snapshot = nullptr;
         }
     }
+    if (json) {
+        nlohmann::ordered_json out = {{"file", options.config}, {"ok", snapshot != nullptr}};
+        if (snapshot) {
+            out["plugins"] = snapshot->plugins.size();
+            out["routes"] = snapshot->routes.size();
+            out["pending_migrations"] = pending;
+        }
+        if (!warning.empty()) out["warnings"] = {warning};
+        out["problems"] = nlohmann::ordered_json::array();
+        for (const auto& problem : problems) out["problems"].push_back(problem_json(problem));
+        std::cout << out.dump(2) << "\n";
+        return snapshot ? 0 : 1;
+    }
+    if (!snapshot) return 1;
+    if (!warning.empty()) std::cerr << "warning: " << warning << "\n";
+    for (const auto& step : pending) std::cout << "pending migration: " << step << "\n";
     std::cout << options.config << ": OK (" << snapshot->plugins.size() << " plugins, " << snapshot->routes.size()
               << " routes)\n";
     return 0;
 }
+
+std::optional<config::OperatorConfig> read_operator_config(const CommandOptions& options) {
+    return read_config(options, {});
+}
+
+std::shared_ptr<const app::Snapshot> load_quietly(const CommandOptions& options) { return load(options, true); }
 
 int migrate(const CommandOptions& options) {
     auto snapshot = load(options, false);
@@ -129,7 +225,7 @@ int serve(const CommandOptions& options) {
     // Before any thread exists, so that every thread inherits the mask and
     // only the main thread receives SIGINT/SIGTERM.
     ops::block_stop_signals();
-    auto config = read_config(options);
+    auto config = read_config(options, {});
     if (!config) return 1;
     if (config::resolved_workers(*config) > 0) {
         ops::init_logging(config->logging.level, "supervisor");

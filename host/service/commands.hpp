@@ -3,14 +3,23 @@
 // and the hidden `worker` that the supervisor starts.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "config/operator_config.hpp"
+
+namespace trellis::app {
+struct Snapshot;
+}
 
 namespace trellis::service {
 
 struct CommandOptions {
     std::string config = "/etc/trellis/trellis.yaml";
     std::vector<std::string> plugin_dirs;
+    std::string format = "text";  // check, routes, plugins: text | json
 };
 
 struct WorkerOptions {
@@ -19,9 +28,15 @@ struct WorkerOptions {
     std::string name;    // "<generation>.<index>", for logs
 };
 
-int check(const CommandOptions& options);
+int check(const CommandOptions& options);  // --format json: {ok, problems: [{file, line, column, path, message}]}
 int migrate(const CommandOptions& options);
 int serve(const CommandOptions& options);
 int worker(const CommandOptions& options, const WorkerOptions& worker);
+
+// For the other commands (tools.cpp): the operator configuration, and the
+// configuration with its plugins loaded as `check` loads them; both print
+// every problem on stderr and return nothing on failure.
+std::optional<config::OperatorConfig> read_operator_config(const CommandOptions& options);
+std::shared_ptr<const app::Snapshot> load_quietly(const CommandOptions& options);
 
 }  // namespace trellis::service

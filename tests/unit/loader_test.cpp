@@ -87,6 +87,15 @@ TEST(Loader, RefusesManifestHandlerThatIsNotExported) {
     EXPECT_NE(msg.find("is not exported"), std::string::npos) << msg;
 }
 
+TEST(Loader, MissingHandlerExportedOnlyMangledGetsAHint) {
+    auto msg = refusal("missinghandler");
+    EXPECT_NE(msg.find("routes[2].handler: symbol 'missinghandler_mangled' is not exported by the library; it is "
+                       "exported only C++-mangled, as 'missinghandler_mangled(trellis_host_api const*, trellis_call*)': "
+                       "define it with TRELLIS_HANDLER (extern \"C\")"),
+              std::string::npos)
+        << msg;
+}
+
 TEST(Loader, RefusesDescriptorNameThatDiffersFromFileName) {
     auto msg = refusal("wrongname");
     EXPECT_NE(msg.find("descriptor name is 'impostor'"), std::string::npos) << msg;

@@ -14,3 +14,10 @@ extern "C" __attribute__((visibility("hidden"), used)) trellis_status missinghan
     std::fputs(CANARY_MARKER " (hidden handler)\n", stderr);
     return TRELLIS_ERROR;
 }
+
+// Exported, but C++-mangled (no extern "C"): the refusal says so.
+__attribute__((visibility("default"), used)) trellis_status missinghandler_mangled(const trellis_host_api*,
+                                                                                   trellis_call*) {
+    std::fputs(CANARY_MARKER " (mangled handler)\n", stderr);
+    return TRELLIS_ERROR;
+}
