@@ -75,6 +75,12 @@ std::string Diagnostic::str() const {
 ConfigError::ConfigError(std::vector<Diagnostic> diagnostics)
     : std::runtime_error(join_lines(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
+void DiagnosticSink::error_once(const YAML::Node& node, std::string key_path, std::string message) {
+    error(node, std::move(key_path), std::move(message));
+    const auto& last = diagnostics_.back();
+    if (last.line > 0) settled_.insert({last.line, last.column});
+}
+
 void DiagnosticSink::error(const YAML::Node& node, std::string key_path, std::string message) {
     // Nodes built in code (not parsed) and zombie nodes have no position.
     int line = 0, column = 0;
@@ -89,6 +95,9 @@ void DiagnosticSink::error(const YAML::Node& node, std::string key_path, std::st
 }
 
 void DiagnosticSink::error_at(int line, int column, std::string key_path, std::string message) {
+    // A value already reported (an unset variable in it) is not reported
+    // again by the checks that read it later.
+    if (line > 0 && settled_.count({line, column})) return;
     diagnostics_.push_back(Diagnostic{file_, line, column, std::move(key_path), std::move(message)});
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,6 +47,9 @@ public:
     // Records a problem located at `node` (yaml-cpp Mark gives 0-based line/column).
     void error(const YAML::Node& node, std::string key_path, std::string message);
     void error_at(int line, int column, std::string key_path, std::string message);
+    // Records a problem with `node` and drops any later one at its position:
+    // the value is known to be wrong, what is read from it says nothing new.
+    void error_once(const YAML::Node& node, std::string key_path, std::string message);
     bool empty() const noexcept { return diagnostics_.empty(); }
     const std::vector<Diagnostic>& diagnostics() const noexcept { return diagnostics_; }
     // Throws ConfigError when anything was recorded.
@@ -54,6 +58,7 @@ public:
 private:
     std::string file_;
     std::vector<Diagnostic> diagnostics_;
+    std::set<std::pair<int, int>> settled_;  // line, column of error_once() values
 };
 
 // "did you mean 'mount'?" for an unknown key; empty when nothing is close.

@@ -4,6 +4,8 @@
 // units (bytes, durations) and the resolved defaults are at the end.
 #include "config/operator_config.hpp"
 
+#include "config/environment.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <charconv>
@@ -116,6 +118,7 @@ public:
             return;
         }
         DiagnosticSink sink(name);
+        substitute_environment(root, sink);
         if (check_top_level(root, sink)) {
             walk_map(root, "",
                      {
@@ -171,6 +174,7 @@ private:
             return;
         }
         DiagnosticSink sink(name);
+        substitute_environment(root, sink);
         // Server-wide settings have one home, so that no drop-in silently overrides another.
         const auto main_only = [&](const MapEntry& e) {
             sink.error(e.key, e.path,

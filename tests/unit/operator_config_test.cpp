@@ -1,7 +1,9 @@
 #include "config/operator_config.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include <unistd.h>
 
@@ -748,4 +750,103 @@ TEST(OperatorConfig, JsonErrorBodiesWithInvalidUtf8AreReplacedNotFatal) {
     const auto config = load_operator_config(dir.main("errors:\n  500: {json: {error: \"bad \xff byte\"}}\n"));
     ASSERT_EQ(config.errors.size(), 1u);
     EXPECT_EQ(config.errors[0].body, "{\"error\":\"bad \xef\xbf\xbd byte\"}");
+}
+
+// ---- environment references: ${VAR}, ${VAR:-default}, ${file:PATH}, $$ ----
+
+namespace {
+// Sets (or unsets, with nullptr) a variable for one test.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        if (value)
+            ::setenv(name, value, 1);
+        else
+            ::unsetenv(name);
+    }
+    ~ScopedEnv() {
+        if (old_)
+            ::setenv(name_.c_str(), old_->c_str(), 1);
+        else
+            ::unsetenv(name_.c_str());
+    }
+
+private:
+    std::string name_;
+    std::optional<std::string> old_;
+};
+}  // namespace
+
+TEST(OperatorConfigEnvironment, VariablesDefaultsAndDollarsAreSubstitutedInValues) {
+    ScopedEnv port("TRELLIS_TEST_PORT", "9191");
+    ScopedEnv host("TRELLIS_TEST_HOST", "127.0.0.1");
+    ScopedEnv unset("TRELLIS_TEST_UNSET", nullptr);
+    ScopedEnv empty("TRELLIS_TEST_EMPTY", "");
+    ConfigDir dir;
+    const auto config = load_operator_config(dir.main(
+        "server:\n"
+        "  listen: ${TRELLIS_TEST_HOST}\n"
+        "  port: ${TRELLIS_TEST_PORT}\n"
+        "database:\n"
+        "  url: \"${TRELLIS_TEST_UNSET:-sqlite://${TRELLIS_TEST_EMPTY:-fallback}.db}\"\n"
+        "plugins:\n"
+        "  hello:\n"
+        "    settings:\n"
+        "      greeting: \"costs $$5, $HOME stays, ${TRELLIS_TEST_EMPTY:-} is empty\"\n"
+        "      list: [\"${TRELLIS_TEST_PORT}\", {deep: \"at ${TRELLIS_TEST_HOST}\"}]\n"));
+    EXPECT_EQ(config.server.listen, "127.0.0.1");
+    EXPECT_EQ(config.server.port, 9191) << "a plain scalar from a variable is still an integer";
+    EXPECT_EQ(config.database.url, "sqlite://fallback.db");
+    ASSERT_EQ(config.plugins.size(), 1u);
+    const auto& settings = config.plugins[0].settings;
+    EXPECT_EQ(settings["greeting"].Scalar(), "costs $5, $HOME stays,  is empty");
+    EXPECT_EQ(settings["list"][0].Scalar(), "9191");
+    EXPECT_EQ(settings["list"][1]["deep"].Scalar(), "at 127.0.0.1");
+}
+
+TEST(OperatorConfigEnvironment, AQuotedReferenceStaysAString) {
+    ScopedEnv port("TRELLIS_TEST_PORT", "9191");
+    EXPECT_EQ(only_error("server:\n  port: \"${TRELLIS_TEST_PORT}\"\n"),
+              "F:2:9: server.port: must be an integer from 0 to 65535 (0: any free port)");
+}
+
+TEST(OperatorConfigEnvironment, UnsetVariableIsAnErrorAtItsPosition) {
+    ScopedEnv unset("TRELLIS_TEST_UNSET", nullptr);
+    EXPECT_EQ(only_error("server:\n  listen: 127.0.0.1\ndatabase:\n  url: ${TRELLIS_TEST_UNSET}\n"),
+              "F:4:8: database.url: environment variable TRELLIS_TEST_UNSET is not set "
+              "(write ${TRELLIS_TEST_UNSET:-default} for a default)");
+}
+
+TEST(OperatorConfigEnvironment, MalformedReferencesAreErrors) {
+    EXPECT_EQ(only_error("plugins:\n  hello:\n    settings: {greeting: \"${1X}\"}\n"),
+              "F:3:26: plugins.hello.settings.greeting: malformed reference '${1X}': write ${NAME}, "
+              "${NAME:-default} or ${file:PATH} (NAME: letters, digits, '_'; $$ for a '$')");
+    EXPECT_EQ(only_error("logging:\n  level: ${LEVEL\n"),
+              "F:2:10: logging.level: unterminated reference '${LEVEL': missing '}'");
+    EXPECT_EQ(only_error("logging:\n  level: \"${A-b}\"\n"),
+              "F:2:10: logging.level: malformed reference '${A-b}': write ${NAME}, ${NAME:-default} or "
+              "${file:PATH} (NAME: letters, digits, '_'; $$ for a '$')");
+}
+
+TEST(OperatorConfigEnvironment, FileReferencesReadSecretsWithoutTheTrailingNewline) {
+    ConfigDir dir;
+    const auto secret = dir.write("credentials/db_url", "postgresql://app:s3cret@127.0.0.1/app\n");
+    ScopedEnv creds("CREDENTIALS_DIRECTORY", (dir.path() / "credentials").c_str());
+    const auto config =
+        load_operator_config(dir.main("database:\n  url: ${file:${CREDENTIALS_DIRECTORY}/db_url}\n"));
+    EXPECT_EQ(config.database.url, "postgresql://app:s3cret@127.0.0.1/app");
+    const std::string missing = (dir.path() / "credentials" / "nope").string();
+    EXPECT_EQ(only_error("database:\n  url: ${file:" + missing + "}\n"),
+              "F:2:8: database.url: cannot read " + missing + " (from ${file:...}): no such file or not readable");
+}
+
+TEST(OperatorConfigEnvironment, DropInFilesAreSubstitutedToo) {
+    ScopedEnv mount("TRELLIS_TEST_MOUNT", "/from-env");
+    ConfigDir dir;
+    const auto main = dir.main("plugins: {}\n");
+    dir.write("conf.d/hello.yaml", "plugins:\n  hello: {mount: \"${TRELLIS_TEST_MOUNT}\"}\n");
+    const auto config = load_operator_config(main);
+    ASSERT_EQ(config.plugins.size(), 1u);
+    EXPECT_EQ(config.plugins[0].mount, "/from-env");
 }
