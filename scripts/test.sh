@@ -2,8 +2,8 @@
 # One command for the whole test suite: install what is missing, configure
 # with warnings as errors, build everything, start a throwaway PostgreSQL on
 # 127.0.0.1 for the database tests, run every test (unit and end-to-end
-# against the real binary), stop PostgreSQL again, then run every fuzz target
-# briefly.
+# against the real binary), build and run them all again under ASan + UBSan,
+# stop PostgreSQL again, then run every fuzz target briefly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,6 +18,13 @@ TRELLIS_TEST_PG_URL=$(scripts/pg-test-server.sh start "$pgdir")
 export TRELLIS_TEST_PG_URL
 
 ctest --preset ci -j2
+
+# The whole suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+# (gcc, -O1): the host, every plugin and every test; a memory error, a leak or
+# undefined behaviour fails the test that triggers it.
+cmake --preset asan
+cmake --build --preset asan
+ctest --preset asan -j2
 
 # Every libFuzzer target for a short bounded time (clang, ASan + UBSan):
 # a crash, leak or timeout fails the run (scripts/fuzz.sh SECONDS for longer).

@@ -142,7 +142,8 @@ private:
     }
 
     void describe_row() {
-        describe(row_->size(), [&](std::size_t i) -> std::string_view { return row_->get_properties(i).get_name(); });
+        // get_name() returns a copy: the lambda returns it, not a view of it.
+        describe(row_->size(), [&](std::size_t i) -> std::string { return row_->get_properties(i).get_name(); });
     }
 
     std::string as_text(std::size_t i) {

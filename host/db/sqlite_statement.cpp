@@ -34,8 +34,13 @@ public:
         // PostgreSQL refuses several commands in a prepared statement.
         // Refuse on both.
         const std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
-        if (!split_statements(rest).empty())
+        if (!split_statements(rest).empty()) {
+            // No destructor runs for a constructor that throws: an unfinalized
+            // statement would keep the connection from closing (a leak).
+            sqlite_api::sqlite3_finalize(native_);
+            native_ = nullptr;
             throw std::invalid_argument("db_prepare takes one SQL statement; more follows: \"" + std::string(rest) + "\"");
+        }
         for (Param& param : params)
             param.position = sqlite_api::sqlite3_bind_parameter_index(native_, (":" + param.name).c_str());
     }

@@ -85,7 +85,7 @@ ElfDynamic read_dynamic_symbols(const std::filesystem::path& file) {
         if (ELF64_ST_VISIBILITY(s.st_other) != STV_DEFAULT || s.st_name >= strtab.sh_size) continue;
         std::string name(names + s.st_name, strnlen(names + s.st_name, strtab.sh_size - s.st_name));
         if (name.empty()) continue;
-        out.symbols.push_back({std::move(name), s.st_shndx != SHN_UNDEF, type == STT_FUNC});
+        out.symbols.push_back({std::move(name), s.st_shndx != SHN_UNDEF, type == STT_FUNC, binding == STB_WEAK});
     }
     return out;
 }
@@ -93,7 +93,7 @@ ElfDynamic read_dynamic_symbols(const std::filesystem::path& file) {
 std::vector<std::string> exported_functions(const ElfDynamic& elf) {
     std::vector<std::string> out;
     for (const auto& s : elf.symbols)
-        if (s.defined && s.function) out.push_back(s.name);
+        if (s.defined && s.function && !s.weak) out.push_back(s.name);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;

@@ -14,6 +14,7 @@ struct ElfSymbol {
     std::string name;
     bool defined = false;   // false: the library needs it from elsewhere
     bool function = false;  // STT_FUNC (else an object, or an undefined NOTYPE)
+    bool weak = false;      // STB_WEAK: e.g. an inline or template function's copy
 };
 
 struct ElfDynamic {
@@ -26,7 +27,8 @@ struct ElfDynamic {
 
 ElfDynamic read_dynamic_symbols(const std::filesystem::path& file);
 
-// The functions `file` defines and exports, sorted by name.
+// The functions `file` defines and exports (strong symbols only: weak ones
+// are the compiler's copies of inline and template code), sorted by name.
 std::vector<std::string> exported_functions(const ElfDynamic& elf);
 
 }  // namespace trellis::plugins

@@ -249,7 +249,7 @@ TEST_F(HelloTest, MalformedRequestLineIs400) {
 
 TEST_F(HelloTest, GarbageBytesAre400) {
     Connection c(port());
-    c.send_raw(std::string("\x01\x02\x03 \xff\xfe junk\r\n\r\n", 17));
+    c.send_raw(std::string("\x01\x02\x03 \xff\xfe junk\r\n\r\n"));
     Response r = c.read_response();
     EXPECT_EQ(r.status, 400) << r.dump();
     EXPECT_EQ(get(port(), "/hello").status, 200);

@@ -92,8 +92,9 @@ TEST_F(LibcxxTest, LibcxxExceptionIs500AndHostKeepsServing) {
     EXPECT_EQ(get(port(), "/cxx/hello/x").status, 200);
 }
 
-std::string ldd(const fs::path& lib) {
-    std::string cmd = "ldd '" + lib.string() + "' 2>&1";
+// The output of `command` (a shell command line).
+std::string output_of(const std::string& command) {
+    std::string cmd = command + " 2>&1";
     std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), &::pclose);
     std::string out;
     if (!pipe) return out;
@@ -102,6 +103,13 @@ std::string ldd(const fs::path& lib) {
     while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
     return out;
 }
+
+// Every library `lib` loads, its dependencies' dependencies too.
+std::string ldd(const fs::path& lib) { return output_of("ldd '" + lib.string() + "'"); }
+
+// Only the libraries `lib` itself names (its NEEDED entries): what it was
+// linked with, whatever a sanitizer runtime it needs brings in.
+std::string needed(const fs::path& lib) { return output_of("readelf -d '" + lib.string() + "' | grep NEEDED"); }
 
 TEST(PluginLinkage, LibcxxPluginLinksLibcxxNotLibstdcxx) {
     auto lib = test_plugin_dir() / "liblibcxx.so";
@@ -114,7 +122,8 @@ TEST(PluginLinkage, LibcxxPluginLinksLibcxxNotLibstdcxx) {
 TEST(PluginLinkage, GoldenPluginIsPlainC) {
     auto lib = test_plugin_dir() / "libgolden.so";
     ASSERT_TRUE(fs::exists(lib)) << lib;
-    std::string deps = ldd(lib);
+    std::string deps = needed(lib);
+    EXPECT_TRUE(Contains(deps, "libc.so.6")) << deps;
     EXPECT_TRUE(NotContains(deps, "libstdc++"));
     EXPECT_TRUE(NotContains(deps, "libc++"));
 }
@@ -217,6 +226,11 @@ TEST(DependencyIsolation, APluginThatWouldReachTheHostsCopyIsAWarningAtLoad) {
 // host's libsqlite3 reaches the host's copy (with a warning saying so) unless
 // the plugin is loaded with `isolation: deep`.
 TEST(DependencyIsolation, EachPluginSeesItsOwnDependencyAndDeepIsolationPutsItFirst) {
+#ifdef __SANITIZE_ADDRESS__
+    // The sanitizer runtime refuses RTLD_DEEPBIND (google/sanitizers#611),
+    // so `isolation: deep` cannot load under ASan; the ci build runs this.
+    GTEST_SKIP() << "isolation: deep (RTLD_DEEPBIND) cannot be loaded under AddressSanitizer";
+#endif
     auto host = Host::start("  twin_a: {mount: /}\n  twin_b: {mount: /, isolation: deep}\n");
     const Response a = get(host->port(), "/twin_a");
     const Response b = get(host->port(), "/twin_b");

@@ -236,5 +236,19 @@ TEST(CheckCommand, JsonRefusedPluginHasItsDiagnosticsAsDetails) {
         << p["details"][0];
 }
 
+TEST(CheckCommand, AnUnsetEnvironmentVariableIsAProblemAtItsPosition) {
+    TempDir dir;
+    RunResult r = run_command(dir, "check", "  hello: {mount: /, settings: {greeting: \"${TRELLIS_E2E_NEVER_SET}\"}}\n",
+                              {"--format", "json"});
+    EXPECT_TRUE(exited_with(r, 1)) << r.describe();
+    const auto out = parsed(r);
+    ASSERT_EQ(out["problems"].size(), 1u) << out;
+    const auto& p = out["problems"][0];
+    EXPECT_EQ(p["path"], "plugins.hello.settings.greeting");
+    EXPECT_GT(p["line"].get<int>(), 0);
+    EXPECT_EQ(p["message"], "environment variable TRELLIS_E2E_NEVER_SET is not set "
+                            "(write ${TRELLIS_E2E_NEVER_SET:-default} for a default)");
+}
+
 }  // namespace
 }  // namespace e2e

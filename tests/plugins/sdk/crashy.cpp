@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -25,8 +26,11 @@ void crashy_shutdown(trellis::Plugin&) {}
 TRELLIS_PLUGIN_LIFECYCLE(crashy_init, crashy_shutdown);
 
 TRELLIS_HANDLER(crashy_segv, trellis::Request&, trellis::Response&) {
-    volatile int* nowhere = nullptr;
-    *nowhere = 1;
+    // An unmapped address, not null: under UBSan a null store would stop
+    // the process with a report instead of the SIGSEGV the tests expect.
+    // (The address is read at run time, so the compiler cannot see it.)
+    volatile std::uintptr_t nowhere = 16;
+    *reinterpret_cast<volatile int*>(nowhere) = 1;
 }
 
 TRELLIS_HANDLER(crashy_abort, trellis::Request&, trellis::Response&) { std::abort(); }
