@@ -118,7 +118,7 @@ public:
             return;
         }
         DiagnosticSink sink(name);
-        substitute_environment(root, sink);
+        substitute_environment(root, sink, base_dir_);
         if (check_top_level(root, sink)) {
             walk_map(root, "",
                      {
@@ -174,7 +174,7 @@ private:
             return;
         }
         DiagnosticSink sink(name);
-        substitute_environment(root, sink);
+        substitute_environment(root, sink, base_dir_);
         // Server-wide settings have one home, so that no drop-in silently overrides another.
         const auto main_only = [&](const MapEntry& e) {
             sink.error(e.key, e.path,

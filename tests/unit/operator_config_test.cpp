@@ -1,10 +1,13 @@
 #include "config/operator_config.hpp"
 
+#include "config/environment.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -838,7 +841,7 @@ TEST(OperatorConfigEnvironment, FileReferencesReadSecretsWithoutTheTrailingNewli
     EXPECT_EQ(config.database.url, "postgresql://app:s3cret@127.0.0.1/app");
     const std::string missing = (dir.path() / "credentials" / "nope").string();
     EXPECT_EQ(only_error("database:\n  url: ${file:" + missing + "}\n"),
-              "F:2:8: database.url: cannot read " + missing + " (from ${file:...}): no such file or not readable");
+              "F:2:8: database.url: cannot read " + missing + " (from ${file:...}): No such file or directory");
 }
 
 TEST(OperatorConfigEnvironment, DropInFilesAreSubstitutedToo) {
@@ -849,4 +852,152 @@ TEST(OperatorConfigEnvironment, DropInFilesAreSubstitutedToo) {
     const auto config = load_operator_config(main);
     ASSERT_EQ(config.plugins.size(), 1u);
     EXPECT_EQ(config.plugins[0].mount, "/from-env");
+}
+
+TEST(OperatorConfigEnvironment, TextRulesWithoutTheProcessEnvironment) {
+    const Lookup lookup = [](const std::string& name) -> std::optional<std::string> {
+        if (name == "A") return "a";
+        if (name == "EMPTY") return "";
+        if (name == "DOLLARS") return "p$$w${A}rd";
+        return std::nullopt;
+    };
+    const auto text = [&](std::string_view in) {
+        std::string problem;
+        const auto out = substitute_text(in, lookup, "/base", problem);
+        return out ? *out : "problem: " + problem;
+    };
+    EXPECT_EQ(text("${A}"), "a");
+    EXPECT_EQ(text("x${A}y${A}z"), "xayaz");
+    EXPECT_EQ(text("${A:-d}"), "a") << "a set variable wins over its default";
+    EXPECT_EQ(text("${NOPE:-d}"), "d");
+    EXPECT_EQ(text("${EMPTY:-d}"), "d") << ":- also replaces an empty value";
+    EXPECT_EQ(text("${EMPTY}"), "") << "an empty variable is set";
+    EXPECT_EQ(text("[${NOPE:-}]"), "[]");
+    EXPECT_EQ(text("${NOPE:-${A}-${NOPE:-x}}"), "a-x") << "defaults may hold references";
+    EXPECT_EQ(text("$$"), "$");
+    EXPECT_EQ(text("$${A}"), "${A}") << "$$ then text, not a reference";
+    EXPECT_EQ(text("$HOME $1 a$ $"), "$HOME $1 a$ $") << "any other '$' stays";
+    EXPECT_EQ(text("${DOLLARS}"), "p$$w${A}rd") << "a variable's value is not substituted again";
+    EXPECT_EQ(text("${"), "problem: unterminated reference '${': missing '}'");
+    EXPECT_EQ(text("a ${A"), "problem: unterminated reference '${A': missing '}'");
+    EXPECT_EQ(text("${}"), "problem: malformed reference '${}': write ${NAME}, ${NAME:-default} or ${file:PATH} "
+                           "(NAME: letters, digits, '_'; $$ for a '$')");
+    EXPECT_EQ(text("${A:d}"), "problem: malformed reference '${A:d}': write ${NAME}, ${NAME:-default} or "
+                              "${file:PATH} (NAME: letters, digits, '_'; $$ for a '$')");
+    EXPECT_EQ(text("${NOPE}"), "problem: environment variable NOPE is not set (write ${NOPE:-default} for a default)");
+    EXPECT_EQ(text("${file:}"), "problem: ${file:} needs the path of a file to read");
+}
+
+TEST(OperatorConfigEnvironment, EveryProblemIsReportedAtOnceAtItsScalar) {
+    ScopedEnv unset("TRELLIS_TEST_UNSET", nullptr);
+    ScopedEnv other("TRELLIS_TEST_OTHER", nullptr);
+    ScopedEnv mount("TRELLIS_TEST_MOUNT", "no-slash");
+    ConfigDir dir;
+    const auto file = dir.main(
+        "server:\n"
+        "  port: ${TRELLIS_TEST_UNSET}\n"
+        "  listen: ${TRELLIS_TEST_OTHER:-${TRELLIS_TEST_UNSET}}\n"
+        "plugins:\n"
+        "  hello:\n"
+        "    mount: ${TRELLIS_TEST_MOUNT}\n"
+        "    settings: {list: [ok, \"${BAD\"]}\n");
+    const std::string f = file.string();
+    EXPECT_EQ(errors_of(file),
+              (std::vector<std::string>{
+                  f + ":2:9: server.port: environment variable TRELLIS_TEST_UNSET is not set "
+                      "(write ${TRELLIS_TEST_UNSET:-default} for a default)",
+                  f + ":3:11: server.listen: environment variable TRELLIS_TEST_UNSET is not set "
+                      "(write ${TRELLIS_TEST_UNSET:-default} for a default)",
+                  f + ":7:27: plugins.hello.settings.list[1]: unterminated reference '${BAD': missing '}'",
+                  // A substituted value keeps its position for the checks that read it later.
+                  f + ":6:12: plugins.hello.mount: must start with '/'",
+              }))
+        << "the unset values are not reported again as a bad port or address";
+}
+
+TEST(OperatorConfigEnvironment, KeysAreNotSubstituted) {
+    ScopedEnv key("TRELLIS_TEST_KEY", "greeting");
+    ConfigDir dir;
+    const auto config =
+        load_operator_config(dir.main("plugins:\n  hello:\n    settings: {\"${TRELLIS_TEST_KEY}\": $$x}\n"));
+    ASSERT_EQ(config.plugins.size(), 1u);
+    const auto& settings = config.plugins[0].settings;
+    EXPECT_FALSE(settings["greeting"]);
+    EXPECT_EQ(settings["${TRELLIS_TEST_KEY}"].Scalar(), "$x");
+}
+
+TEST(OperatorConfigEnvironment, BooleansAndNumbersFromVariablesKeepTheirTypes) {
+    ScopedEnv off("TRELLIS_TEST_OFF", "false");
+    ScopedEnv workers("TRELLIS_TEST_WORKERS", "3");
+    ConfigDir dir;
+    const auto config = load_operator_config(dir.main(
+        "server:\n"
+        "  workers: ${TRELLIS_TEST_WORKERS}\n"
+        "  max_request_bytes: \"${TRELLIS_TEST_SIZE:-2KiB}\"\n"
+        "plugins:\n"
+        "  hello:\n"
+        "    enabled: ${TRELLIS_TEST_OFF}\n"));
+    EXPECT_EQ(config.server.workers, std::optional<unsigned>(3u));
+    EXPECT_EQ(config.server.max_request_bytes, 2048u);
+    ASSERT_EQ(config.plugins.size(), 1u);
+    EXPECT_FALSE(config.plugins[0].enabled);
+    EXPECT_EQ(only_error("plugins:\n  hello: {enabled: \"${TRELLIS_TEST_OFF}\"}\n"),
+              "F:2:20: plugins.hello.enabled: must be true or false")
+        << "a quoted reference is a string, as a quoted false is";
+}
+
+TEST(OperatorConfigEnvironment, AnAliasIsSubstitutedOnce) {
+    ScopedEnv dollars("TRELLIS_TEST_DOLLARS", "pa$$w${X}rd");
+    ConfigDir dir;
+    const auto config = load_operator_config(dir.main(
+        "plugins:\n"
+        "  hello: {settings: {token: &t \"${TRELLIS_TEST_DOLLARS}\", again: *t}}\n"));
+    ASSERT_EQ(config.plugins.size(), 1u);
+    EXPECT_EQ(config.plugins[0].settings["token"].Scalar(), "pa$$w${X}rd");
+    EXPECT_EQ(config.plugins[0].settings["again"].Scalar(), "pa$$w${X}rd");
+}
+
+TEST(OperatorConfigEnvironment, SecretFilesInPluginSettingsAndRelativeToTheConfiguration) {
+    ConfigDir dir;
+    dir.write("credentials/api_token", "t0ken\r\n\n");
+    dir.write("secrets/relative", "from the config folder\n");
+    ScopedEnv creds("CREDENTIALS_DIRECTORY", (dir.path() / "credentials").c_str());
+    const auto config = load_operator_config(dir.main(
+        "plugins:\n"
+        "  hello:\n"
+        "    settings:\n"
+        "      api_token: ${file:${CREDENTIALS_DIRECTORY}/api_token}\n"
+        "      nested: [{inner: \"Bearer ${file:secrets/relative}\"}]\n"));
+    ASSERT_EQ(config.plugins.size(), 1u);
+    const auto& settings = config.plugins[0].settings;
+    EXPECT_EQ(settings["api_token"].Scalar(), "t0ken");
+    EXPECT_EQ(settings["nested"][0]["inner"].Scalar(), "Bearer from the config folder");
+}
+
+TEST(OperatorConfigEnvironment, SecretFileProblemsAreErrorsAtTheirScalar) {
+    ConfigDir dir;
+    const std::string folder = (dir.path() / "credentials").string();
+    fs::create_directories(folder);
+    EXPECT_EQ(only_error("database:\n  pool: 2\n  url:   ${file:" + folder + "}\n"),
+              "F:3:10: database.url: cannot read " + folder + " (from ${file:...}): is a directory");
+    const std::string fifo = folder + "/fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(only_error("plugins:\n  hello:\n    settings:\n      token: ${file:" + fifo + "}\n"),
+              "F:4:14: plugins.hello.settings.token: cannot read " + fifo +
+                  " (from ${file:...}): not a regular file");
+    ScopedEnv creds("CREDENTIALS_DIRECTORY", nullptr);
+    EXPECT_EQ(only_error("database:\n  url: ${file:${CREDENTIALS_DIRECTORY}/db_url}\n"),
+              "F:2:8: database.url: environment variable CREDENTIALS_DIRECTORY is not set (write "
+              "${CREDENTIALS_DIRECTORY:-default} for a default); systemd sets it for a unit with LoadCredential=");
+}
+
+TEST(OperatorConfigEnvironment, ADropInsUnsetVariableNamesTheDropIn) {
+    ScopedEnv unset("TRELLIS_TEST_UNSET", nullptr);
+    ConfigDir dir;
+    const auto main = dir.main("plugins: {}\n");
+    const auto drop_in = dir.write("conf.d/hello.yaml", "plugins:\n  hello:\n    mount: ${TRELLIS_TEST_UNSET}\n");
+    EXPECT_EQ(errors_of(main), (std::vector<std::string>{
+                                   drop_in.string() + ":3:12: plugins.hello.mount: environment variable "
+                                                      "TRELLIS_TEST_UNSET is not set (write "
+                                                      "${TRELLIS_TEST_UNSET:-default} for a default)"}));
 }
