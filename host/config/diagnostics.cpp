@@ -67,6 +67,7 @@ std::string Diagnostic::str() const {
         text += ':' + std::to_string(line);
         if (column > 0) text += ':' + std::to_string(column);
     }
+    if (!origin.empty()) text += " (" + origin + ")";
     if (!key_path.empty()) text += ": " + key_path;
     text += ": " + message;
     return text;
@@ -98,7 +99,7 @@ void DiagnosticSink::error_at(int line, int column, std::string key_path, std::s
     // A value already reported (an unset variable in it) is not reported
     // again by the checks that read it later.
     if (line > 0 && settled_.count({line, column})) return;
-    diagnostics_.push_back(Diagnostic{file_, line, column, std::move(key_path), std::move(message)});
+    diagnostics_.push_back(Diagnostic{file_, line, column, std::move(key_path), std::move(message), origin_});
 }
 
 void DiagnosticSink::throw_if_any() const {
@@ -277,14 +278,14 @@ std::string json_text(const YAML::Node& node) {
     return to_json(node).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-YAML::Node parse_yaml(std::string_view text, const std::string& file) {
+YAML::Node parse_yaml(std::string_view text, const std::string& file, const std::string& origin) {
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
         // yaml-cpp marks are 0-based; an unknown mark is -1.
         const int line = e.mark.line >= 0 ? e.mark.line + 1 : 0;
         const int column = e.mark.column >= 0 ? e.mark.column + 1 : 0;
-        throw ConfigError({Diagnostic{file, line, column, "", e.msg}});
+        throw ConfigError({Diagnostic{file, line, column, "", e.msg, origin}});
     }
 }
 

@@ -22,8 +22,9 @@ struct Diagnostic {
     int column = 0;       // 1-based; 0 when unknown
     std::string key_path; // dotted path, e.g. "plugins.notes.mount"; empty for the document
     std::string message;
+    std::string origin{}; // where `file` was found, e.g. "embedded in libnotes.so"; may be empty
 
-    // "file:line:col: key.path: message"
+    // "file:line:col: key.path: message", or "file:line:col (origin): key.path: message"
     std::string str() const;
 };
 
@@ -41,7 +42,8 @@ private:
 // every mistake at once rather than one per run.
 class DiagnosticSink {
 public:
-    explicit DiagnosticSink(std::string file) : file_(std::move(file)) {}
+    explicit DiagnosticSink(std::string file, std::string origin = {})
+        : file_(std::move(file)), origin_(std::move(origin)) {}
 
     const std::string& file() const noexcept { return file_; }
     // Records a problem located at `node` (yaml-cpp Mark gives 0-based line/column).
@@ -57,6 +59,7 @@ public:
 
 private:
     std::string file_;
+    std::string origin_;
     std::vector<Diagnostic> diagnostics_;
     std::set<std::pair<int, int>> settled_;  // line, column of error_once() values
 };
@@ -113,7 +116,7 @@ std::string json_text(const YAML::Node& node);
 
 // Parses YAML text, turning yaml-cpp's parse exception into a ConfigError
 // with the file name and 1-based position.
-YAML::Node parse_yaml(std::string_view text, const std::string& file);
+YAML::Node parse_yaml(std::string_view text, const std::string& file, const std::string& origin = {});
 YAML::Node load_yaml_file(const std::string& path);
 
 }  // namespace trellis::config

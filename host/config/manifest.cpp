@@ -14,7 +14,7 @@ namespace trellis::config {
 
 namespace detail {
 
-ManifestParser::ManifestParser(const std::string& source) : sink_(source) {}
+ManifestParser::ManifestParser(const std::string& source, const std::string& origin) : sink_(source, origin) {}
 
 Manifest ManifestParser::parse(const YAML::Node& root) {
     if (!root.IsNull() && !root.IsMap()) {
@@ -116,8 +116,8 @@ const std::string* MigrationSpec::sql_for(std::string_view backend) const noexce
     return sql.empty() ? nullptr : &sql;
 }
 
-Manifest parse_manifest(std::string_view yaml_text, const std::string& source) {
-    return detail::ManifestParser(source).parse(parse_yaml(yaml_text, source));
+Manifest parse_manifest(std::string_view yaml_text, const std::string& source, const std::string& origin) {
+    return detail::ManifestParser(source, origin).parse(parse_yaml(yaml_text, source, origin));
 }
 
 }  // namespace trellis::config

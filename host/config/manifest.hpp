@@ -158,8 +158,9 @@ void walk_error_map(const MapEntry& section, DiagnosticSink& sink, std::string_v
                     const std::function<void(const StatusMatch&, const MapEntry&)>& parse);
 
 // Parses and validates a manifest. `source` names it in diagnostics, e.g.
-// "/usr/lib/trellis/plugins/libnotes.so (embedded manifest)". Throws ConfigError.
-Manifest parse_manifest(std::string_view yaml_text, const std::string& source);
+// "/usr/lib/trellis/plugins/libnotes.so (embedded manifest)", or the author's
+// file with `origin` "embedded in libnotes.so". Throws ConfigError.
+Manifest parse_manifest(std::string_view yaml_text, const std::string& source, const std::string& origin = {});
 
 // Validates the operator's settings for one plugin against the manifest's
 // schema and applies defaults. Scalars are returned as text ("120", "true"),

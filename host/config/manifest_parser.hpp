@@ -29,7 +29,7 @@ struct KeptEntry {
 
 class ManifestParser {
 public:
-    explicit ManifestParser(const std::string& source);
+    ManifestParser(const std::string& source, const std::string& origin);
 
     Manifest parse(const YAML::Node& root);
 

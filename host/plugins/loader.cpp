@@ -100,7 +100,8 @@ std::string missing_handler_text(const std::string& symbol, const std::vector<st
 // linked to bind its own symbols, silently calls the host's copy.
 void warn_about_symbol_clashes(const fs::path& file, const std::string& name, const config::Manifest& manifest,
                                void* handle, bool deep) {
-    std::vector<std::string> own{TRELLIS_ENTRY_SYMBOL, "trellis_manifest_text", "trellis_manifest_size"};
+    std::vector<std::string> own{TRELLIS_ENTRY_SYMBOL, "trellis_manifest_text", "trellis_manifest_size",
+                                 "trellis_manifest_source"};
     for (const auto& route : manifest.routes) own.push_back(route.handler);
     for (const auto& hook : manifest.hooks) own.push_back(hook.handler);
     for (const auto& handler : manifest.errors) own.push_back(handler.handler);
@@ -171,11 +172,19 @@ std::shared_ptr<LoadedPlugin> open_plugin(const config::PluginConfig& entry, con
         refuse(file, label, std::string("the library's descriptor name is '") + (d->name ? d->name : "(null)") +
                                "', not '" + name + "'; the file name must match the plugin name");
 
-    const std::string source = file.string() + " (embedded manifest)";
+    // Problems in the manifest point at the author's file when the build
+    // recorded it (trellis_add_plugin() does): "x.plugin.yaml:6:5 (embedded
+    // in libx.so): ...".
+    std::string source = file.string() + " (embedded manifest)";
+    std::string origin;
+    if (plugin->library.has("trellis_manifest_source")) {
+        source = &plugin->library.get<const char>("trellis_manifest_source");
+        origin = "embedded in " + file.filename().string();
+    }
     try {
         plugin->manifest = config::parse_manifest(std::string_view(d->manifest.ptr ? d->manifest.ptr : "",
                                                                    d->manifest.len),
-                                                  source);
+                                                  source, origin);
     } catch (const config::ConfigError& e) {
         refuse(file, label, std::string("invalid manifest:\n") + e.what());
     }
@@ -196,7 +205,8 @@ std::shared_ptr<LoadedPlugin> open_plugin(const config::PluginConfig& entry, con
                              int column) -> trellis_handler_fn {
         if (!plugin->library.has(symbol)) {
             if (!exported) exported = exported_functions(read_dynamic_symbols(file));
-            missing << "\n  " << source << ":" << line << ":" << column << ": " << key_path << ": "
+            missing << "\n  " << source << ":" << line << ":" << column << (origin.empty() ? "" : " (" + origin + ")")
+                    << ": " << key_path << ": "
                     << missing_handler_text(symbol, *exported);
             return nullptr;
         }

@@ -90,7 +90,17 @@ nlohmann::ordered_json problem_json(const std::string& problem) {
             if (p == line_start || p >= line.size() || line[p] != ':') continue;
             const std::size_t col_start = ++p;
             while (p < line.size() && std::isdigit(static_cast<unsigned char>(line[p]))) ++p;
-            if (p == col_start || line.substr(p, 2) != ": ") continue;
+            if (p == col_start) continue;
+            const std::size_t col_end = p;
+            // "file:6:5 (embedded in libx.so): ..." names where the file was found.
+            std::string origin;
+            if (line.substr(p, 2) == " (") {
+                const auto close = line.find("): ", p);
+                if (close == std::string_view::npos) continue;
+                origin = line.substr(p + 2, close - (p + 2));
+                p = close + 1;
+            }
+            if (line.substr(p, 2) != ": ") continue;
             std::string_view rest = line.substr(p + 2);
             std::string key_path;
             // "key.path: message" when the first word before ": " has no spaces.
@@ -101,9 +111,10 @@ nlohmann::ordered_json problem_json(const std::string& problem) {
             }
             out["file"] = std::string(line.substr(0, at));
             out["line"] = std::stoi(std::string(line.substr(line_start, col_start - 1 - line_start)));
-            out["column"] = std::stoi(std::string(line.substr(col_start, p - col_start)));
+            out["column"] = std::stoi(std::string(line.substr(col_start, col_end - col_start)));
             out["path"] = key_path;
             out["message"] = std::string(rest);
+            if (!origin.empty()) out["origin"] = origin;
             return out;
         }
         const auto colon = line.find(": ");

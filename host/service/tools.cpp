@@ -225,6 +225,8 @@ int inspect(const InspectOptions& options) {
         out["version"] = d->version ? d->version : "";
         out["abi"] = abi_text(d->abi_major, d->abi_minor);
         out["descriptor_size"] = d->struct_size;
+        if (library.has("trellis_manifest_source"))
+            out["manifest_source"] = std::string(&library.get<const char>("trellis_manifest_source"));
         const std::string text(d->manifest.ptr ? d->manifest.ptr : "", d->manifest.ptr ? d->manifest.len : 0);
         out["manifest"] = text;
         try {
@@ -286,7 +288,8 @@ int inspect(const InspectOptions& options) {
     for (const auto& symbol : out["exported_functions"]) list += (list.empty() ? "" : " ") + symbol.get<std::string>();
     std::cout << "exported:    " << (list.empty() ? "-" : list) << "\n";
     if (d) {
-        std::cout << "manifest:\n";
+        std::cout << "manifest:" << (out.contains("manifest_source") ? " (built from " + str("manifest_source") + ")" : "")
+                  << "\n";
         std::istringstream lines(str("manifest"));
         for (std::string line; std::getline(lines, line);) std::cout << "  | " << line << "\n";
     }

@@ -232,8 +232,9 @@ TEST(CheckCommand, JsonRefusedPluginHasItsDiagnosticsAsDetails) {
     EXPECT_EQ(p["details"][0]["line"], 6);
     EXPECT_EQ(p["details"][0]["column"], 5);
     EXPECT_EQ(p["details"][0]["path"], "routes[1].handler");
-    EXPECT_TRUE(p["details"][0]["file"].get<std::string>().ends_with("libmissinghandler.so (embedded manifest)"))
+    EXPECT_TRUE(p["details"][0]["file"].get<std::string>().ends_with("tests/plugins/sdk/missinghandler.plugin.yaml"))
         << p["details"][0];
+    EXPECT_EQ(p["details"][0]["origin"], "embedded in libmissinghandler.so");
 }
 
 TEST(CheckCommand, AnUnsetEnvironmentVariableIsAProblemAtItsPosition) {

@@ -43,6 +43,8 @@ TEST(Diagnostic, LeavesOutUnknownPositionAndEmptyKeyPath) {
     EXPECT_EQ((Diagnostic{"a.yaml", 0, 0, "x.y", "bad"}.str()), "a.yaml: x.y: bad");
     EXPECT_EQ((Diagnostic{"a.yaml", 3, 7, "", "bad"}.str()), "a.yaml:3:7: bad");
     EXPECT_EQ((Diagnostic{"a.yaml", 0, 0, "", "bad"}.str()), "a.yaml: bad");
+    EXPECT_EQ((Diagnostic{"x.plugin.yaml", 17, 5, "routes[0].handler", "bad", "embedded in libx.so"}.str()),
+              "x.plugin.yaml:17:5 (embedded in libx.so): routes[0].handler: bad");
 }
 
 TEST(ConfigError, WhatJoinsEveryDiagnosticOnItsOwnLine) {
