@@ -1,6 +1,7 @@
 // The read-only commands for operators and plugin authors, run as the real
 // binary: `routes`, `plugins`, `inspect` and `check --format json`, their
 // text and JSON output and their exit codes.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,30 @@ TEST(RoutesCommand, ResourceRoutesNameTheirModel) {
     EXPECT_EQ(rows[0]["method"], "GET");
     EXPECT_EQ(rows[0]["path"], "/api/notes");
     EXPECT_EQ(rows[0]["handler"], "resource note (note.list)");
+}
+
+TEST(RoutesCommand, StaticSitesAreListedAfterTheRoutes) {
+    TempDir dir;
+    RunResult r = run_command(dir, "routes", "  spa: {mount: /app}\n", {"--format", "json"});
+    ASSERT_TRUE(exited_with(r, 0)) << r.describe();
+    const auto rows = parsed(r);
+    ASSERT_EQ(rows.size(), 2u) << r.out;
+    EXPECT_EQ(rows[0]["path"], "/app/api/ping");
+    EXPECT_EQ(rows[1]["method"], "GET");
+    EXPECT_EQ(rows[1]["path"], "/app/**");
+    EXPECT_TRUE(rows[1]["handler"].get<std::string>().starts_with("static files ")) << rows[1];
+}
+
+TEST(ToolsCommands, AMissingConfigurationFileIsOneLineAndExitOne) {
+    TempDir dir;
+    const std::string missing = (dir.path() / "nope.yaml").string();
+    for (const std::string command : {"routes", "plugins"}) {
+        RunResult r = run_trellis({command, "--config", missing});
+        EXPECT_TRUE(exited_with(r, 1)) << command << "\n" << r.describe();
+        EXPECT_TRUE(r.err.starts_with(missing + ": cannot read configuration file: ")) << command << "\n" << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << command << "\n" << r.err;
+        EXPECT_EQ(r.out, "");
+    }
 }
 
 TEST(RoutesCommand, BrokenConfigurationFailsWithTheCheckMessages) {
