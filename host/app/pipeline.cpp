@@ -71,6 +71,11 @@ const Response& Pipeline::respond() {
 }
 
 void Pipeline::dispatch() {
+    if (snapshot_.openapi.enabled && call_.path == snapshot_.openapi.path) {
+        serve_openapi();
+        after_hooks();
+        return;
+    }
     auto match = snapshot_.router.match(call_.method, call_.path);
     switch (match.kind) {
         case RouteMatch::Kind::NotFound:
@@ -100,6 +105,21 @@ void Pipeline::dispatch() {
         }
     }
     after_hooks();
+}
+
+// The snapshot's OpenAPI document, for GET and HEAD.
+void Pipeline::serve_openapi() {
+    owner_ = nullptr;
+    call_.route = snapshot_.openapi.path;
+    routed();
+    if (call_.method != "GET" && call_.method != "HEAD") {
+        answer_error(405, std::string(call_.method) + " is not allowed here; allowed: GET, HEAD");
+        call_.response.headers.emplace_back("Allow", "GET, HEAD");
+        return;
+    }
+    call_.reset_response(200);
+    call_.response.content_type = "application/json";
+    call_.response.body = snapshot_.openapi_json;
 }
 
 bool Pipeline::serve_static() {

@@ -56,6 +56,7 @@ private:
     Step run_hooks(const std::vector<BoundHandler>& hooks, const char* role);
     void dispatch();  // routing, then the handler or the 404/405 answer
     bool serve_static();
+    void serve_openapi();
     void answer_error(int status, std::string detail);
     void answer_error_chain(int status, std::string detail);
     bool run_error_handler(const BoundHandler& handler, int status, const std::string& detail);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/host_api.hpp"
+#include "app/openapi.hpp"
 #include "app/resources.hpp"
 #include "db/schema.hpp"
 
@@ -195,7 +196,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         const auto& routes = plugin->manifest.routes;
         for (std::size_t i = 0; i < routes.size(); ++i)
             add_route({plugin.get(), &mount, plugin->route_handlers[i], routes[i].method,
-                       join_mount(entry.mount, routes[i].path), routes[i].handler, nullptr},
+                       join_mount(entry.mount, routes[i].path), routes[i].handler, nullptr, &routes[i]},
                       "routes[" + std::to_string(i) + "]");
         for (std::size_t i = 0; i < plugin->manifest.resources.size(); ++i) {
             const auto& resource = plugin->manifest.resources[i];
@@ -203,7 +204,8 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             if (!model) continue;  // the manifest parser refuses this already
             auto served = std::make_shared<const Resource>(resource, *model);
             for (auto& r : served->routes())
-                add_route({plugin.get(), &mount, r.handler, r.method, join_mount(entry.mount, r.path), r.name, served},
+                add_route({plugin.get(), &mount, r.handler, r.method, join_mount(entry.mount, r.path), r.name, served,
+                           nullptr},
                           "resources[" + std::to_string(i) + "]");
         }
         add_models(*plugin, problems);
@@ -215,7 +217,19 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         snapshot->plugins.push_back(std::move(plugin));
     }
     bind_app_errors(config, *snapshot, problems);
+    if (config.openapi.enabled) {
+        // The document has one home: a plugin route there would never be reached.
+        const auto taken = snapshot->router.match("GET", config.openapi.path);
+        if (taken.kind == RouteMatch::Kind::Found) {
+            const auto& route = snapshot->routes[taken.target];
+            problems.push_back(config.file.string() + ": openapi.path " + config.openapi.path +
+                               " is taken by plugin '" + route.plugin->name() + "' route GET " + route.pattern +
+                               "; set openapi.path to another path, or openapi.enabled: false");
+        }
+    }
     if (!problems.empty()) throw LoadError(std::move(problems));
+    snapshot->openapi = config.openapi;
+    if (config.openapi.enabled) snapshot->openapi_json = openapi_document(*snapshot, config.openapi).dump(2);
 
     // init only once everything was accepted: a refused snapshot runs no plugin code.
     for (auto& plugin : snapshot->plugins) {

@@ -60,6 +60,7 @@ struct RouteEntry {
     std::string pattern;         // mount + manifest path
     std::string handler_symbol;  // for logs
     std::shared_ptr<const Resource> resource;  // resource routes: the collection they serve
+    const config::RouteSpec* spec = nullptr;   // manifest routes: their declaration (in plugin->manifest)
 };
 
 struct Snapshot {
@@ -73,6 +74,9 @@ struct Snapshot {
     config::LoggingConfig logging;
     std::shared_ptr<db::Database> database;  // shared with later snapshots
     std::vector<db::PluginSchema> schemas;   // migrations of every plugin, configuration order
+    config::OpenApiConfig openapi;
+    std::string openapi_json;                // the OpenAPI document (app/openapi.hpp), serialized once
+                                             // when openapi.enabled: served at openapi.path
 
     // The mount that owns a path no route matched: the longest prefix.
     const Mount* owner_of(std::string_view path) const noexcept;

@@ -84,11 +84,33 @@ void ManifestParser::parse_routes(const MapEntry& section) {
                               route.handler = text;
                       },
                       true},
+                     {"summary", [&](const MapEntry& e) { route_text(e, route.summary, true); }},
+                     {"description", [&](const MapEntry& e) { route_text(e, route.description, false); }},
+                     {"request_schema", [&](const MapEntry& e) { route_schema(e, route.request_schema); }},
+                     {"response_schema", [&](const MapEntry& e) { route_schema(e, route.response_schema); }},
                  },
                  sink_);
         if (ok && !route.method.empty() && !route.path.empty() && !route.handler.empty())
             manifest_.routes.push_back(std::move(route));
     }
+}
+
+// A route's `summary` (one line) or `description` (any text).
+void ManifestParser::route_text(const MapEntry& e, std::string& out, bool one_line) {
+    const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+    if (text.empty() || (one_line && text.find('\n') != std::string::npos))
+        sink_.error(e.where(), e.path, one_line ? "must be one line of text" : "must be a non-empty text");
+    else
+        out = text;
+}
+
+// A route's `request_schema` / `response_schema`: a JSON Schema written as
+// YAML, kept as JSON text for the OpenAPI document.
+void ManifestParser::route_schema(const MapEntry& e, std::string& out) {
+    if (!e.value.IsMap())
+        sink_.error(e.where(), e.path, "must be a JSON Schema written as a YAML map, e.g. {type: object, properties: {...}}");
+    else
+        out = json_text(e.value);
 }
 
 void ManifestParser::parse_errors(const MapEntry& section) {

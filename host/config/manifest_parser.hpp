@@ -3,6 +3,7 @@
 // manifest_settings.cpp, manifest_http.cpp and manifest_data.cpp.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -50,6 +51,8 @@ private:
 
     // manifest_http.cpp: the HTTP surface.
     void parse_routes(const MapEntry& section);
+    void route_text(const MapEntry& e, std::string& out, bool one_line);
+    void route_schema(const MapEntry& e, std::string& out);
     void parse_errors(const MapEntry& section);
     void parse_hooks(const MapEntry& section);
     void parse_hook_list(HookSpec::Kind kind, const MapEntry& e);
@@ -64,12 +67,16 @@ private:
                                          const std::string& primary_key);
     void parse_migrations(const MapEntry& section);
     void parse_resources(const MapEntry& section);
+    bool parse_resource_limit(ResourceSpec& resource, const MapEntry& entry);
+    bool parse_resource_methods(ResourceSpec& resource, const MapEntry& entry);
     void check_resource_models();
+    void check_model_tables();
 
     DiagnosticSink sink_;
     Manifest manifest_;
     std::vector<KeptEntry> resource_models_;  // per resource: its `model` entry
     std::set<std::string> declared_models_;                              // every model name, even refused ones
+    std::map<std::string, KeptEntry> table_entries_;                     // model -> its `table` entry, when given
 };
 
 }  // namespace trellis::config::detail

@@ -125,6 +125,7 @@ public:
                          {"server", [&](const MapEntry& e) { parse_server(e, sink); }},
                          {"admin", [&](const MapEntry& e) { parse_admin(e, sink); }},
                          {"logging", [&](const MapEntry& e) { parse_logging(e, sink); }},
+                         {"openapi", [&](const MapEntry& e) { parse_openapi(e, sink); }},
                          {"database", [&](const MapEntry& e) { parse_database(e, sink); }},
                          {"plugin_path", [&](const MapEntry& e) { parse_plugin_path(e, sink); }},
                          {"plugins", [&](const MapEntry& e) { parse_plugins(e, sink); }},
@@ -189,6 +190,7 @@ private:
                          {"server", main_only},
                          {"admin", main_only},
                          {"logging", main_only},
+                         {"openapi", main_only},
                          {"database", main_only},
                          {"errors", main_only},
                      },
@@ -358,6 +360,40 @@ private:
     }
 
     YAML::Node admin_port_node_, workers_node_;  // positions for check_service
+
+    // openapi: {enabled: true, path: /openapi.json, title: ..., description: ...}
+    void parse_openapi(const MapEntry& section, DiagnosticSink& sink) {
+        OpenApiConfig& openapi = config_.openapi;
+        const auto line_of_text = [&](const MapEntry& e, std::string& out) {
+            const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+            if (!e.value.IsScalar() || text.empty())
+                sink.error(e.where(), e.path, "must be a non-empty text");
+            else
+                out = text;
+        };
+        walk_map(section.value, section.path,
+                 {
+                     {"enabled",
+                      [&](const MapEntry& e) {
+                          if (const auto enabled = bool_of(e.value))
+                              openapi.enabled = *enabled;
+                          else
+                              sink.error(e.where(), e.path, "must be true or false");
+                      }},
+                     {"path",
+                      [&](const MapEntry& e) {
+                          const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                          if (text.size() < 2 || text.front() != '/' ||
+                              text.find_first_of("{}?# ") != std::string::npos)
+                              sink.error(e.where(), e.path, "must be a plain path such as /openapi.json");
+                          else
+                              openapi.path = text;
+                      }},
+                     {"title", [&](const MapEntry& e) { line_of_text(e, openapi.title); }},
+                     {"description", [&](const MapEntry& e) { line_of_text(e, openapi.description); }},
+                 },
+                 sink);
+    }
 
     void parse_logging(const MapEntry& section, DiagnosticSink& sink) {
         walk_map(section.value, section.path,

@@ -45,6 +45,17 @@ struct AdminConfig {
     std::uint16_t port = 9901;  // 0: any free port (logged)
 };
 
+// Operator `openapi`: the OpenAPI 3.1 document of the enabled plugins'
+// routes, served on the serving port (GET `path`) and printed by
+// `trellis openapi`.
+//   openapi: {enabled: true, path: /openapi.json, title: Notes API}
+struct OpenApiConfig {
+    bool enabled = true;
+    std::string path = "/openapi.json";
+    std::string title = "Trellis application";  // info.title
+    std::string description;                    // info.description ("" lists the plugins)
+};
+
 struct LoggingConfig {
     std::string level = "info"; // trace, debug, info, warn, error, off
     bool access = true;         // one access-log line per request (at info)
@@ -101,6 +112,7 @@ struct OperatorConfig {
     ServerConfig server;
     AdminConfig admin;
     LoggingConfig logging;
+    OpenApiConfig openapi;
     DatabaseConfig database;
     std::vector<std::filesystem::path> plugin_path; // relative entries resolved against the file's folder
     std::vector<PluginConfig> plugins;            // in declaration order (hook order depends on it)

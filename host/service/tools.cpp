@@ -1,7 +1,10 @@
 #include "service/tools.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string_view>
@@ -11,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <trellis/abi.h>
 
+#include "app/openapi.hpp"
 #include "app/snapshot.hpp"
 #include "ops/logging.hpp"
 #include "plugins/elf_symbols.hpp"
@@ -121,6 +125,24 @@ int routes(const CommandOptions& options) {
     for (const auto& row : rows)
         table.push_back({row["method"], row["path"], row["plugin"], row["handler"], hooks_text(row["hooks"])});
     print_table(table);
+    return 0;
+}
+
+int openapi(const CommandOptions& options, const std::string& output) {
+    auto snapshot = load_quietly(options);
+    if (!snapshot) return 1;
+    // Printed whether or not the host serves it (openapi.enabled: false only turns the route off).
+    const std::string text = app::openapi_document(*snapshot, snapshot->openapi).dump(2) + "\n";
+    if (output.empty() || output == "-") {
+        std::cout << text;
+        return 0;
+    }
+    std::ofstream out(output, std::ios::binary | std::ios::trunc);
+    if (out) out << text;
+    if (!out) {
+        std::cerr << output << ": cannot write: " << std::strerror(errno) << "\n";
+        return 1;
+    }
     return 0;
 }
 

@@ -1,5 +1,5 @@
 // The read-only commands for operators and plugin authors: `routes`,
-// `plugins` and `inspect`. Each prints text or JSON (`--format json`) on
+// `plugins`, `inspect` and `openapi`. Each prints text or JSON (`--format json`) on
 // stdout, problems on stderr, and returns the exit code: 0, or 1 when the
 // configuration or a plugin would be refused.
 #pragma once
@@ -19,5 +19,7 @@ struct InspectOptions {
 int routes(const CommandOptions& options);
 int plugins(const CommandOptions& options);
 int inspect(const InspectOptions& options);
+// The OpenAPI 3.1 document of the configuration, on stdout or into `output`.
+int openapi(const CommandOptions& options, const std::string& output);
 
 }  // namespace trellis::service

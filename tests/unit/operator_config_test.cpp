@@ -352,6 +352,42 @@ TEST(OperatorConfig, LoggingAccessAndFormat) {
     EXPECT_EQ(only_error("logging:\n  fromat: json\n"), "F:2:3: logging.fromat: unknown key; did you mean 'format'?");
 }
 
+TEST(OperatorConfig, OpenApi) {
+    ConfigDir dir;
+    const OperatorConfig defaults = load_operator_config(dir.main("{}\n"));
+    EXPECT_TRUE(defaults.openapi.enabled);
+    EXPECT_EQ(defaults.openapi.path, "/openapi.json");
+    EXPECT_EQ(defaults.openapi.title, "Trellis application");
+    EXPECT_EQ(defaults.openapi.description, "");
+    const OperatorConfig set = load_operator_config(
+        dir.main("openapi: {enabled: false, path: /api/openapi.json, title: Notes API, description: For the web app}\n"));
+    EXPECT_FALSE(set.openapi.enabled);
+    EXPECT_EQ(set.openapi.path, "/api/openapi.json");
+    EXPECT_EQ(set.openapi.title, "Notes API");
+    EXPECT_EQ(set.openapi.description, "For the web app");
+
+    EXPECT_EQ(only_error("openapi:\n  enabled: sometimes\n"), "F:2:12: openapi.enabled: must be true or false");
+    EXPECT_EQ(only_error("openapi:\n  path: openapi.json\n"),
+              "F:2:9: openapi.path: must be a plain path such as /openapi.json");
+    EXPECT_EQ(only_error("openapi:\n  path: \"/{x}\"\n"),
+              "F:2:9: openapi.path: must be a plain path such as /openapi.json");
+    EXPECT_EQ(only_error("openapi:\n  path: /\n"), "F:2:9: openapi.path: must be a plain path such as /openapi.json");
+    EXPECT_EQ(only_error("openapi:\n  title: [a]\n"), "F:2:10: openapi.title: must be a non-empty text");
+    EXPECT_EQ(only_error("openapi:\n  tilte: X\n"), "F:2:3: openapi.tilte: unknown key; did you mean 'title'?");
+    EXPECT_EQ(only_error("openapi: yes\n"), "F:1:10: openapi: must be a map");
+}
+
+TEST(OperatorConfig, OpenApiBelongsInTheMainFile) {
+    ConfigDir dir;
+    const fs::path file = dir.main("{}\n");
+    fs::create_directories(file.parent_path() / "conf.d");
+    std::ofstream(file.parent_path() / "conf.d" / "x.yaml") << "openapi: {enabled: false}\n";
+    const auto errors = errors_of(file);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("conf.d/x.yaml:1:1: openapi: belongs in the main configuration file"), std::string::npos)
+        << errors[0];
+}
+
 TEST(OperatorErrors, JsonTextAndHandlerForms) {
     ConfigDir dir;
     const auto good = dir.main(R"(errors:
