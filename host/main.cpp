@@ -7,6 +7,7 @@
 #include <trellis/abi.h>
 
 #include "service/commands.hpp"
+#include "service/scaffold.hpp"
 #include "service/tools.hpp"
 
 namespace {
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
         "  trellis check --config config/trellis.yaml --plugin-path build/dev/plugins\n"
         "  trellis routes -c config/trellis.yaml --format json\n"
         "  trellis inspect build/dev/plugins/libnotes.so\n"
+        "  trellis new-plugin bookmarks --with-model   # a plugin project to start from\n"
         "  kill -HUP <supervisor pid>     # reload: a new generation of workers, the old one drains\n"
         "Plugins are found as lib<name>.so in --plugin-path directories, then in plugin_path.\n"
         "serve runs a supervisor and server.workers worker processes (default: one per core;\n"
@@ -68,6 +70,22 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
     inspect_cmd->add_flag("--lint", inspect.lint, "Only check it: print FILE: OK, or the refusal");
+    trellis::service::ScaffoldOptions scaffold;
+    auto* new_plugin_cmd = app.add_subcommand(
+        "new-plugin", "Write a plugin project to start from: CMake, manifest, one route, a GoogleTest, README");
+    new_plugin_cmd->add_option("NAME", scaffold.name, "The plugin's name (libNAME.so): letters, digits, '_' and '-'")
+        ->required();
+    new_plugin_cmd->add_option("--dir", scaffold.dir, "Where to write it: a new or empty directory (default: ./NAME)")
+        ->type_name("DIR");
+    new_plugin_cmd->add_flag("--with-model", scaffold.with_model,
+                             "Add a model served as a REST resource, and a test that creates and reads a record");
+    new_plugin_cmd->footer(
+        "Example:\n"
+        "  trellis new-plugin bookmarks --with-model\n"
+        "  cmake -S bookmarks -B bookmarks/build -DCMAKE_PREFIX_PATH=/usr/local\n"
+        "  cmake --build bookmarks/build && ctest --test-dir bookmarks/build\n"
+        "  trellis serve -c bookmarks/trellis.yaml -p bookmarks/build\n"
+        "Exit codes: 0 written, 1 DIR is not empty or cannot be written, 2 an invalid NAME.");
     auto* migrate_cmd =
         app.add_subcommand("migrate", "Apply pending database migrations of the enabled plugins, then exit");
     add_common_options(*migrate_cmd, options);
@@ -86,6 +104,7 @@ int main(int argc, char** argv) {
     if (*routes_cmd) return trellis::service::routes(options);
     if (*plugins_cmd) return trellis::service::plugins(options);
     if (*inspect_cmd) return trellis::service::inspect(inspect);
+    if (*new_plugin_cmd) return trellis::service::new_plugin(scaffold);
     if (*migrate_cmd) return trellis::service::migrate(options);
     if (*worker_cmd) return trellis::service::worker(options, worker);
     return trellis::service::serve(options);
