@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
         "  trellis routes -c config/trellis.yaml --format json\n"
         "  trellis inspect build/dev/plugins/libnotes.so\n"
         "  trellis new-plugin bookmarks --with-model   # a plugin project to start from\n"
+        "  trellis openapi -c config/trellis.yaml -o openapi.json\n"
         "  kill -HUP <supervisor pid>     # reload: a new generation of workers, the old one drains\n"
         "Plugins are found as lib<name>.so in --plugin-path directories, then in plugin_path.\n"
         "serve runs a supervisor and server.workers worker processes (default: one per core;\n"
@@ -62,6 +63,12 @@ int main(int argc, char** argv) {
         "plugins", "List the configured plugins: version, ABI, file, status (loaded, refused and why), settings");
     add_common_options(*plugins_cmd, options);
     add_format(*plugins_cmd);
+    std::string openapi_output;
+    auto* openapi_cmd = app.add_subcommand(
+        "openapi", "Print the OpenAPI 3.1 document of the configuration (what GET openapi.path serves)");
+    add_common_options(*openapi_cmd, options);
+    openapi_cmd->add_option("-o,--output", openapi_output, "Write it to this file instead of stdout")
+        ->type_name("FILE");
     trellis::service::InspectOptions inspect;
     auto* inspect_cmd = app.add_subcommand(
         "inspect", "Describe a plugin library (ABI, manifest, handlers) without a configuration; exit 1 if refused");
@@ -99,12 +106,25 @@ int main(int argc, char** argv) {
     worker_cmd->add_option("--block-fd", worker.block_fd)->required();
     worker_cmd->add_option("--name", worker.name);
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // One exit code for every usage error, as getopt tools use (CLI11's own differ per kind).
+        app.exit(e);
+        return 2;
+    }
     if (*check_cmd) return trellis::service::check(options);
     if (*routes_cmd) return trellis::service::routes(options);
     if (*plugins_cmd) return trellis::service::plugins(options);
     if (*inspect_cmd) return trellis::service::inspect(inspect);
     if (*new_plugin_cmd) return trellis::service::new_plugin(scaffold);
+    if (*openapi_cmd) return trellis::service::openapi(options, openapi_output);
     if (*migrate_cmd) return trellis::service::migrate(options);
     if (*worker_cmd) return trellis::service::worker(options, worker);
     return trellis::service::serve(options);

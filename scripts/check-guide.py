@@ -14,7 +14,9 @@ Collects
 and checks that each appears in docs/plugins.md as a whole word inside an
 inline code span (`mount`, or `plugins.<instance>.mount`; fenced code
 blocks do not count). Exit 1 listing every missing name with where it came
-from; exit 0 printing how many were checked. Standard library only.
+from; exit 0 printing how many were checked. Also checks that the guide's
+first plugin (section 1) is README.md's "Writing a plugin" project, the one
+tests/sdk/readme_plugin_test.sh builds and runs. Standard library only.
 """
 
 import re
@@ -184,10 +186,49 @@ def main() -> int:
         for name in missing:
             print(f"  {name}: from {', '.join(wanted[name])}", file=sys.stderr)
         return 1
+    # The guide's first plugin is the README's, which tests/sdk/readme_plugin_test.sh
+    # builds and runs: the same blocks (the README's first line names the file).
+    readme_blocks = fenced_blocks(section(repo.joinpath("README.md").read_text(encoding="utf-8"), "## Writing a plugin"))
+    guide_blocks = fenced_blocks(section(guide.read_text(encoding="utf-8"), "## 1. Your first plugin"))
+    expected = [block.split("\n", 1)[1] for block in readme_blocks[:4]]
+    if len(readme_blocks) < 4 or guide_blocks[:4] != expected:
+        print(f"check-guide: the first four code blocks of {guide.relative_to(repo)} section 1 differ from "
+              "README.md's \"Writing a plugin\" ones (without their first, file-naming line); README's are "
+              "the ones the test suite builds, so the guide's must be the same", file=sys.stderr)
+        return 1
     print(f"check-guide: OK: {len(wanted)} distinct names documented in {guide.relative_to(repo)}: "
           f"{key_count} KeyRule entries from {len(sources)} parser files, "
-          f"{abi_count} descriptor and host-table fields from abi.h")
+          f"{abi_count} descriptor and host-table fields from abi.h; "
+          "its first plugin is the README's tested one")
     return 0
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text from the line starting with `heading` to the next heading of that level."""
+    level = heading.split(" ", 1)[0] + " "
+    out, inside = [], False
+    for line in markdown.splitlines(keepends=True):
+        if line.startswith(level):
+            inside = line.startswith(heading)
+            continue
+        if inside:
+            out.append(line)
+    return "".join(out)
+
+
+def fenced_blocks(markdown: str) -> list:
+    """The contents of the ``` fenced blocks, in order."""
+    blocks, current = [], None
+    for line in markdown.splitlines(keepends=True):
+        if line.startswith("```"):
+            if current is None:
+                current = []
+            else:
+                blocks.append("".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
 
 
 if __name__ == "__main__":

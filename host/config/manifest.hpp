@@ -30,6 +30,11 @@ struct RouteSpec {
     std::string method;   // upper case
     std::string path;     // template relative to the mount, starts with '/'
     std::string handler;  // exported symbol name
+    // For the OpenAPI document only (the host does not validate bodies
+    // against them): one line, more text, and JSON Schemas as JSON text of
+    // the request body and of the 200 answer ("" when not given).
+    std::string summary, description;
+    std::string request_schema, response_schema;
     int line = 0, column = 0;
 };
 

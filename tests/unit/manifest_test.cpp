@@ -246,6 +246,43 @@ TEST(Manifest, Routes) {
               }));
 }
 
+TEST(Manifest, RouteDocumentationForOpenApi) {
+    const Manifest m = parse_manifest(kHead + R"(routes:
+  - method: POST
+    path: /items
+    handler: add_item
+    summary: Add an item
+    description: |
+      Stores the item.
+      Answers it back.
+    request_schema: {type: object, required: [name], properties: {name: {type: string, maxLength: 20}}}
+    response_schema: {type: object}
+  - {method: GET, path: /x, handler: h}
+)",
+                                      kSource);
+    ASSERT_EQ(m.routes.size(), 2u);
+    EXPECT_EQ(m.routes[0].summary, "Add an item");
+    EXPECT_EQ(m.routes[0].description, "Stores the item.\nAnswers it back.\n");
+    EXPECT_EQ(nlohmann::json::parse(m.routes[0].request_schema),
+              nlohmann::json::parse(R"({"type":"object","required":["name"],"properties":{"name":{"type":"string","maxLength":20}}})"));
+    EXPECT_EQ(m.routes[0].response_schema, R"({"type":"object"})");
+    EXPECT_EQ(m.routes[1].summary, "");
+    EXPECT_EQ(m.routes[1].request_schema, "");
+
+    const auto route = [](const std::string& line) { return only_error(kHead + "routes:\n  " + line + "\n"); };
+    EXPECT_EQ(route("- {method: GET, path: /x, handler: h, summary: [a]}"),
+              "M:5:50: routes[0].summary: must be one line of text");
+    EXPECT_EQ(route("- {method: GET, path: /x, handler: h, summary: \"two\\nlines\"}"),
+              "M:5:50: routes[0].summary: must be one line of text");
+    EXPECT_EQ(route("- {method: GET, path: /x, handler: h, description: \"\"}"),
+              "M:5:54: routes[0].description: must be a non-empty text");
+    EXPECT_EQ(route("- {method: GET, path: /x, handler: h, request_schema: object}"),
+              "M:5:57: routes[0].request_schema: must be a JSON Schema written as a YAML map, e.g. {type: object, "
+              "properties: {...}}");
+    EXPECT_EQ(route("- {method: GET, path: /x, handler: h, response_schma: {}}"),
+              "M:5:41: routes[0].response_schma: unknown key; did you mean 'response_schema'?");
+}
+
 TEST(Manifest, RouteItemsAreNumberedFromZero) {
     const auto errors = manifest_errors(kHead + R"(routes:
   - {method: GET, path: /a, handler: a}
