@@ -84,7 +84,7 @@ struct Reader {
             session << "PRAGMA foreign_keys=ON";
         }
 
-        select = (session.prepare << "SELECT id, title, body, tag, pinned, created FROM note WHERE id = :id",
+        select = (session.prepare << "SELECT id, title, body, tag, pinned, created FROM notes_note WHERE id = :id",
                   soci::into(id), soci::into(title, title_ind), soci::into(body, body_ind),
                   soci::into(tag, tag_ind), soci::into(pinned, pinned_ind), soci::into(created, created_ind),
                   soci::use(id_param, "id"));

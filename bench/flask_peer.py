@@ -3,7 +3,7 @@ trellis gives in bench/run.sh and bench/run-data.sh, served the way Flask is
 deployed (gunicorn; bench/run-flask.sh starts it).
 
   GET /hello/<name>      200 {"message": "Hello, <name>!"}
-  GET /api/notes/<id>    200 the note as a JSON object (table `note` of
+  GET /api/notes/<id>    200 the note as a JSON object (table `notes_note` of
                          plugins/notes/notes.plugin.yaml), 404 problem JSON
                          when there is none
 
@@ -44,7 +44,7 @@ def hello(name):
 @app.get("/api/notes/<int:note_id>")
 def note(note_id):
     row = _db().execute(
-        "SELECT id, title, body, tag, pinned, created FROM note WHERE id = ?", (note_id,)
+        "SELECT id, title, body, tag, pinned, created FROM notes_note WHERE id = ?", (note_id,)
     ).fetchone()
     if row is None:
         return jsonify(status=404, title="Not Found"), 404

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -31,8 +34,8 @@ using db::update_sql;
 using db::validate;
 using db::ValidationMode;
 
-constexpr std::int64_t kDefaultLimit = 50;
-constexpr std::int64_t kMaxLimit = 1000;
+using Op = config::ResourceSpec::Op;
+using Auto = config::FieldSpec::Auto;
 
 // Resources use the database as plugins do: through the host API table.
 const trellis_host_api& host = *host_api();
@@ -160,8 +163,8 @@ json parse_body(trellis_call* call) {
 }
 
 void check_fields(const config::ModelSpec& model, const json& body, ValidationMode mode,
-                  const json* current_key = nullptr) {
-    auto errors = validate(model, body, mode, current_key);
+                  const json* current_key = nullptr, const json* current_row = nullptr) {
+    auto errors = validate(model, body, mode, current_key, current_row);
     if (errors.empty()) return;
     json list = json::array();
     std::string detail = "invalid fields:";
@@ -221,6 +224,32 @@ json filter_value(const config::FieldSpec& field, const std::string& text) {
     }
 }
 
+// Now in UTC to the millisecond, "2026-12-03T06:10:42.123Z": fixed width,
+// so text order is time order (?sort=-updated works on both backends).
+std::string now_timestamp() {
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis = (now.time_since_epoch() % std::chrono::seconds(1)).count();
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char buffer[32];
+    const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(millis));
+    return buffer;
+}
+
+// Writes the time into the fields the host fills on this write: every auto
+// field on insert, the `auto: update` ones on PUT and PATCH.
+void fill_timestamps(const config::ModelSpec& model, json& body, bool insert) {
+    std::string now;
+    for (const auto& field : model.fields) {
+        if (field.auto_timestamp == Auto::Update || (insert && field.auto_timestamp == Auto::Create)) {
+            if (now.empty()) now = now_timestamp();
+            body[field.name] = now;
+        }
+    }
+}
+
 std::int64_t paging_number(const std::string& name, const std::string& text, std::int64_t max) {
     std::int64_t v = -1;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -251,13 +280,13 @@ trellis_status list(const trellis_host_api*, trellis_call* call) {
         std::vector<std::string> filters;
         std::vector<json> filter_values;
         std::optional<Sort> sort;
-        std::int64_t limit = kDefaultLimit, offset = 0;
+        std::int64_t limit = resource.spec.limit_default, offset = 0;
         for (const auto& [raw_key, raw_value] : call->request.query_pairs()) {
             std::string key, value;
             if (!percent_decode(raw_key, key, true) || !percent_decode(raw_value, value, true))
                 throw Failure{400, "malformed query string"};
             if (key == "limit") {
-                limit = paging_number("limit", value, kMaxLimit);
+                limit = paging_number("limit", value, resource.spec.limit_max);
             } else if (key == "offset") {
                 offset = paging_number("offset", value, std::numeric_limits<std::int32_t>::max());
             } else if (key == "sort") {
@@ -308,6 +337,7 @@ trellis_status create(const trellis_host_api*, trellis_call* call) {
         const config::ModelSpec& model = resource.model;
         json body = parse_body(call);
         check_fields(model, body, ValidationMode::Create);
+        fill_timestamps(model, body, true);
         std::vector<std::string> fields;
         for (const auto& field : model.fields)
             if (body.contains(field.name)) fields.push_back(field.name);
@@ -328,19 +358,46 @@ trellis_status read(const trellis_host_api*, trellis_call* call) {
     });
 }
 
+// The stored values of the auto fields that `body` repeats, as an object,
+// for validate(): a client may send back what it read. Read only when the
+// body has one, so the common write stays one statement.
+json stored_auto_fields(trellis_call* call, const Resource& resource, const json& body, const json& id) {
+    json stored = json::object();
+    const bool any = body.is_object() && std::any_of(resource.model.fields.begin(), resource.model.fields.end(),
+                                                     [&](const config::FieldSpec& f) {
+                                                         return f.auto_timestamp != Auto::None && body.contains(f.name);
+                                                     });
+    if (!any) return stored;
+    Stmt st(call, resource.select_one_sql);
+    st.bind("id", resource.primary_key, id);
+    if (!st.next()) throw Failure{404, "no " + resource.model.name + " with this id"};
+    std::string text;
+    st.append_row(text, resource);
+    const json row = json::parse(text);
+    for (const auto& field : resource.model.fields)
+        if (field.auto_timestamp != Auto::None) stored[field.name] = row.at(field.name);
+    return stored;
+}
+
 // PUT replaces every field (absent ones become their default, else null);
-// PATCH changes the given ones.
+// PATCH changes the given ones. Neither touches an `auto: create` field; both
+// set the `auto: update` ones.
 trellis_status update(trellis_call* call, ValidationMode mode) {
     return guarded(call, [&](const Resource& resource) {
         const config::ModelSpec& model = resource.model;
         json body = parse_body(call);
         const auto& pk = resource.primary_key;
         const json id = id_of(call, pk);
-        check_fields(model, body, mode, &id);
-        body.erase(pk.name);  // validate() allowed it only when equal to the addressed row's
+        const json stored = stored_auto_fields(call, resource, body, id);
+        check_fields(model, body, mode, &id, &stored);
+        // validate() allowed these only when equal to the addressed row's.
+        body.erase(pk.name);
+        for (const auto& field : model.fields)
+            if (field.auto_timestamp != Auto::None) body.erase(field.name);
+        fill_timestamps(model, body, false);
         std::vector<std::string> fields;
         for (const auto& field : model.fields) {
-            if (field.primary_key) continue;
+            if (field.primary_key || field.auto_timestamp == Auto::Create) continue;
             if (mode == ValidationMode::Replace && !body.contains(field.name))
                 body[field.name] = field.default_json ? json::parse(*field.default_json) : json(nullptr);
             if (body.contains(field.name)) fields.push_back(field.name);
@@ -391,12 +448,24 @@ std::vector<ResourceRoute> Resource::routes() const {
     const std::string base = spec.path;
     const std::string id = primary_key.type == FieldType::Integer ? "{id:int}" : "{id}";
     const std::string item = (base == "/" ? "" : base) + "/" + id;
-    const std::string name = model.name + ".";
-    return {
-        {"GET", base, &list, name + "list"},       {"POST", base, &create, name + "create"},
-        {"GET", item, &read, name + "read"},       {"PUT", item, &replace, name + "replace"},
-        {"PATCH", item, &patch, name + "patch"},   {"DELETE", item, &remove, name + "delete"},
+    struct Route {
+        Op op;
+        const char* method;
+        const std::string& path;
+        trellis_handler_fn handler;
     };
+    const Route all[] = {
+        {Op::List, "GET", base, &list},        {Op::Create, "POST", base, &create},
+        {Op::Read, "GET", item, &read},        {Op::Replace, "PUT", item, &replace},
+        {Op::Patch, "PATCH", item, &patch},    {Op::Delete, "DELETE", item, &remove},
+    };
+    // A method left out is not routed: the router answers 405 with Allow
+    // (or 404 when no method of the path remains), as for any route.
+    std::vector<ResourceRoute> routes;
+    for (const auto& r : all)
+        if (spec.serves(r.op))
+            routes.push_back({r.method, r.path, r.handler, model.name + "." + std::string(config::ResourceSpec::op_name(r.op))});
+    return routes;
 }
 
 }  // namespace trellis::app

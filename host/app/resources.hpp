@@ -38,7 +38,7 @@ struct Resource {
     // `{"id":` for the first, `,"title":` for the others.
     std::vector<std::string> member_prefixes;
 
-    // The six routes: GET/POST <path>, GET/PUT/PATCH/DELETE <path>/{id}.
+    // The routes of spec.methods, of GET/POST <path>, GET/PUT/PATCH/DELETE <path>/{id}.
     std::vector<ResourceRoute> routes() const;
 };
 

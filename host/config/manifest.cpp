@@ -39,6 +39,7 @@ Manifest ManifestParser::parse(const YAML::Node& root) {
              },
              sink_);
     check_resource_models();  // models may be declared after resources
+    check_model_tables();     // the default table needs `plugin:`, which may come last
     check_abi_covers_keys();  // `abi` may come after the keys it must cover
     sink_.throw_if_any();
     return std::move(manifest_);

@@ -105,13 +105,23 @@ struct FieldSpec {
     bool required = false;
     std::optional<std::size_t> max;          // text: maximum length in characters
     std::optional<std::string> default_json; // default value as JSON text ("0", "\"x\"", "true")
+    // `auto:` on a timestamp field: resources write the current UTC time
+    // (milliseconds, "2026-12-03T06:10:42.123Z") on insert (Create), or on
+    // insert and on every PUT/PATCH (Update). Clients cannot set such a
+    // field: it is read-only like a generated primary key.
+    enum class Auto { None, Create, Update };
+    Auto auto_timestamp = Auto::None;
     int line = 0, column = 0;
 };
 
-// Manifest `models`: name -> {fields: {name: {type, ...}}}. Exactly one
-// primary key per model. The table is named after the model.
+// Manifest `models`: name -> {fields: {name: {type, ...}}, table: NAME}.
+// Exactly one primary key per model.
 struct ModelSpec {
     std::string name;  // [a-z_][a-z0-9_]*
+    // The SQL table: "<plugin>_<model>" ("notes_note"; the plugin name lower
+    // case, '-' as '_'), or the manifest's `table:`. Every SQL the host
+    // writes for the model names this table.
+    std::string table;
     std::vector<FieldSpec> fields;  // declaration order
     int line = 0, column = 0;
     const FieldSpec* primary_key() const noexcept;
@@ -133,8 +143,24 @@ struct MigrationSpec {
 // Manifest `resources`: a model exposed as a REST collection with no
 // handler code: GET/POST <path>, GET/PUT/PATCH/DELETE <path>/{id}.
 struct ResourceSpec {
+    // The operations, as `methods:` names them: list (GET <path>), read
+    // (GET <path>/{id}), create (POST <path>), replace (PUT <path>/{id}),
+    // patch (PATCH <path>/{id}), delete (DELETE <path>/{id}).
+    enum class Op { List, Read, Create, Replace, Patch, Delete };
+    static constexpr Op kAllOps[] = {Op::List, Op::Read, Op::Create, Op::Replace, Op::Patch, Op::Delete};
+    static std::string_view op_name(Op op) noexcept;  // "list", "read", ...
+
     std::string model;
     std::string path = "/";  // under the mount
+    // `limit: {default, max}`: the page size of a list without ?limit=, and
+    // the largest ?limit= accepted (a larger one answers 400). 1 <= default <= max.
+    std::int64_t limit_default = 50;
+    std::int64_t limit_max = 1000;
+    // `methods:`: the operations routed, in kAllOps order (default: all). A
+    // method left out is not routed (405 with Allow, or 404 when no method
+    // of its path remains).
+    std::vector<Op> methods{std::begin(kAllOps), std::end(kAllOps)};
+    bool serves(Op op) const noexcept;
     int line = 0, column = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -72,6 +73,48 @@ std::string sql_name_problem(std::string_view name, std::string_view what) {
         return "'" + std::string(name) + "' is an SQL keyword; choose another " + std::string(what) + " name";
     return {};
 }
+
+// PostgreSQL cuts identifiers to 63 bytes (NAMEDATALEN - 1): two longer
+// names could become one table.
+constexpr std::size_t kMaxTableName = 63;
+
+// Why `name` cannot name a table; empty when it can.
+std::string table_name_problem(std::string_view name) {
+    if (auto problem = sql_name_problem(name, "table"); !problem.empty()) return problem;
+    if (name.rfind("trellis_", 0) == 0) return "names starting with 'trellis_' are reserved for the host's tables";
+    if (name.size() > kMaxTableName)
+        return "is longer than " + std::to_string(kMaxTableName) + " characters (PostgreSQL would cut it)";
+    return {};
+}
+
+// Django's rule: "<plugin>_<model>", the plugin name lower case with '-' as '_'.
+std::string default_table(std::string_view plugin, std::string_view model) {
+    std::string table;
+    for (const char c : plugin)
+        table += c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return table + "_" + std::string(model);
+}
+
+struct AutoName {
+    std::string_view name;
+    FieldSpec::Auto value;
+};
+constexpr AutoName kAutoNames[] = {{"create", FieldSpec::Auto::Create}, {"update", FieldSpec::Auto::Update}};
+
+constexpr std::string_view kOpList = "list, read, create, replace, patch, delete";
+
+// The HTTP and CRUD words authors reach for, for a hint.
+constexpr std::pair<std::string_view, std::string_view> kOpAliases[] = {
+    {"update", "did you mean 'patch' (PATCH) or 'replace' (PUT)?"},
+    {"get", "did you mean 'list' (GET <path>) or 'read' (GET <path>/{id})?"},
+    {"index", "did you mean 'list'?"},
+    {"show", "did you mean 'read'?"},
+    {"retrieve", "did you mean 'read'?"},
+    {"post", "did you mean 'create'?"},
+    {"put", "did you mean 'replace'?"},
+    {"remove", "did you mean 'delete'?"},
+    {"destroy", "did you mean 'delete'?"},
+};
 
 // Why `value` cannot be the default of a field of `type`; empty when it can.
 // On success `json` holds the default as JSON text.
@@ -168,6 +211,17 @@ void ManifestParser::parse_model(const std::string& name, const MapEntry& entry)
                       if (!parse_fields(model, e)) ok = false;
                   },
                   true},
+                 {"table",
+                  [&](const MapEntry& e) {
+                      const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                      if (const auto problem = table_name_problem(text); !problem.empty()) {
+                          sink_.error(e.where(), e.path, problem);
+                          ok = false;
+                          return;
+                      }
+                      model.table = text;
+                      table_entries_.emplace(name, KeptEntry(e));
+                  }},
              },
              sink_);
     if (!fields_given) return;  // reported as a missing key
@@ -224,7 +278,7 @@ std::optional<FieldSpec> ManifestParser::parse_field(const std::string& name, co
     field.column = entry.key.Mark().column + 1;
     bool ok = true, type_ok = false;
     // MapEntry refers into the walk; keep copies of the entries checked once the type is known.
-    std::optional<KeptEntry> max_entry, default_entry, primary_entry;
+    std::optional<KeptEntry> max_entry, default_entry, primary_entry, auto_entry;
     const auto flag = [&](bool& target) {
         return [&](const MapEntry& e) {
             if (const auto b = bool_of(e.value)) {
@@ -280,9 +334,38 @@ std::optional<FieldSpec> ManifestParser::parse_field(const std::string& name, co
                       }
                   }},
                  {"default", [&](const MapEntry& e) { default_entry.emplace(e); }},
+                 {"auto",
+                  [&](const MapEntry& e) {
+                      auto_entry.emplace(e);
+                      const std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
+                      for (const auto& a : kAutoNames)
+                          if (a.name == text) field.auto_timestamp = a.value;
+                      if (field.auto_timestamp != FieldSpec::Auto::None) return;
+                      std::string message = "must be create (set on insert) or update (set on insert and on every "
+                                            "PUT and PATCH)";
+                      if (const auto hint = did_you_mean(text, {"create", "update"}); !hint.empty())
+                          message += "; " + hint;
+                      sink_.error(e.where(), e.path, message);
+                      ok = false;
+                  }},
              },
              sink_);
     if (!type_ok) return std::nullopt;  // reported above or as a missing key
+
+    if (field.auto_timestamp != FieldSpec::Auto::None) {
+        if (field.type != FieldType::Timestamp) {
+            sink_.error(auto_entry->where(), auto_entry->path,
+                        "applies only to timestamp fields, not " + std::string(field_type_name(field.type)));
+            ok = false;
+        } else if (default_entry) {
+            // As in Django (auto_now and default exclude each other): the
+            // host always writes the field, a default would never apply.
+            sink_.error(default_entry->where(), default_entry->path,
+                        "a field the host fills (auto: " + auto_entry->value.Scalar() + ") cannot have a default");
+            ok = false;
+            default_entry.reset();
+        }
+    }
 
     if (field.max && field.type != FieldType::Text) {
         sink_.error(max_entry->where(), max_entry->path, "applies only to text fields");
@@ -390,7 +473,92 @@ void ManifestParser::parse_migrations(const MapEntry& section) {
     }
 }
 
-// resources: [{model: note, path: /}]
+// limit: {default: 20, max: 100}. Either may be left out: max keeps 1000,
+// default keeps 50 (or max, when max is lower). Returns false on a problem.
+bool ManifestParser::parse_resource_limit(ResourceSpec& resource, const MapEntry& entry) {
+    if (!entry.value.IsMap()) {
+        sink_.error(entry.where(), entry.path, "must be a map such as {default: 20, max: 100}");
+        return false;
+    }
+    bool ok = true;
+    std::optional<std::int64_t> given_default, given_max;
+    std::optional<KeptEntry> default_entry;
+    const auto positive = [&](std::optional<std::int64_t>& target, bool keep) {
+        return [&, keep](const MapEntry& e) {
+            if (keep) default_entry.emplace(e);
+            const auto n = integer_of(e.value);
+            if (!n || *n <= 0 || *n > std::numeric_limits<std::int32_t>::max()) {
+                sink_.error(e.where(), e.path, "must be an integer from 1 to 2147483647");
+                ok = false;
+            } else {
+                target = *n;
+            }
+        };
+    };
+    walk_map(entry.value, entry.path, {{"default", positive(given_default, true)}, {"max", positive(given_max, false)}},
+             sink_);
+    if (!ok) return false;
+    if (given_max) resource.limit_max = *given_max;
+    resource.limit_default = given_default ? *given_default : std::min(resource.limit_default, resource.limit_max);
+    if (resource.limit_default > resource.limit_max) {
+        sink_.error(default_entry->where(), default_entry->path,
+                    "is more than max (" + std::to_string(resource.limit_max) + ")");
+        return false;
+    }
+    return true;
+}
+
+// methods: [list, read, create, replace, patch, delete], any subset. Returns
+// false on a problem.
+bool ManifestParser::parse_resource_methods(ResourceSpec& resource, const MapEntry& entry) {
+    if (!entry.value.IsSequence() || entry.value.size() == 0) {
+        sink_.error(entry.where(), entry.path, "must be a non-empty list of " + std::string(kOpList));
+        return false;
+    }
+    bool ok = true;
+    std::vector<ResourceSpec::Op> ops;
+    std::vector<std::string_view> names;
+    for (const auto op : ResourceSpec::kAllOps) names.push_back(ResourceSpec::op_name(op));
+    for (std::size_t i = 0; i < entry.value.size(); ++i) {
+        const YAML::Node item = entry.value[i];
+        const std::string path = entry.path + "[" + std::to_string(i) + "]";
+        const std::string text = item.IsScalar() ? item.Scalar() : "";
+        const auto known = std::find(names.begin(), names.end(), text);
+        if (text.empty()) {
+            sink_.error(item, path, "must be one of " + std::string(kOpList));
+            ok = false;
+            continue;
+        }
+        if (known == names.end()) {
+            std::string message = "'" + text + "' is not a method; use " + std::string(kOpList);
+            std::string lower;
+            for (const char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            std::string hint;
+            for (const auto& [alias, text_hint] : kOpAliases)
+                if (alias == lower) hint = text_hint;
+            if (hint.empty()) hint = did_you_mean(lower, names);
+            if (!hint.empty()) message += "; " + hint;
+            sink_.error(item, path, message);
+            ok = false;
+            continue;
+        }
+        const auto op = ResourceSpec::kAllOps[known - names.begin()];
+        if (std::find(ops.begin(), ops.end(), op) != ops.end()) {
+            sink_.error(item, path, "'" + text + "' is listed twice");
+            ok = false;
+            continue;
+        }
+        ops.push_back(op);
+    }
+    if (!ok) return false;
+    // Routes follow one order, whatever the order written.
+    resource.methods.clear();
+    for (const auto op : ResourceSpec::kAllOps)
+        if (std::find(ops.begin(), ops.end(), op) != ops.end()) resource.methods.push_back(op);
+    return true;
+}
+
+// resources: [{model: note, path: /, limit: {default: 20, max: 100}, methods: [list, read]}]
 void ManifestParser::parse_resources(const MapEntry& section) {
     if (section.value.IsNull()) return;
     if (!section.value.IsSequence()) {
@@ -443,6 +611,8 @@ void ManifestParser::parse_resources(const MapEntry& section) {
                               path_entry.emplace(e);
                           }
                       }},
+                 {"limit", [&](const MapEntry& e) { ok = parse_resource_limit(resource, e) && ok; }},
+                 {"methods", [&](const MapEntry& e) { ok = parse_resource_methods(resource, e) && ok; }},
                  },
                  sink_);
         if (ok) {
@@ -456,6 +626,32 @@ void ManifestParser::parse_resources(const MapEntry& section) {
         if (ok && !resource.model.empty()) {
             manifest_.resources.push_back(std::move(resource));
             resource_models_.push_back(std::move(*model_entry));
+        }
+    }
+}
+
+// Runs after the walk: `plugin:` may come after `models:`.
+void ManifestParser::check_model_tables() {
+    if (manifest_.plugin.empty()) return;  // reported as a missing or bad key
+    std::map<std::string, std::string> owners;  // table -> model
+    for (auto& model : manifest_.models) {
+        const auto given = table_entries_.find(model.name);
+        const std::string path = "models." + model.name;
+        if (given == table_entries_.end()) {
+            model.table = default_table(manifest_.plugin, model.name);
+            if (const auto problem = table_name_problem(model.table); !problem.empty()) {
+                sink_.error_at(model.line, model.column, path,
+                               "the default table '" + model.table + "' (<plugin>_<model>) cannot be used: " +
+                                   problem + "; choose one with table:");
+                continue;
+            }
+        }
+        if (const auto [it, inserted] = owners.emplace(model.table, model.name); !inserted) {
+            const std::string message = "table '" + model.table + "' is already the table of model '" + it->second + "'";
+            if (given != table_entries_.end())
+                sink_.error(given->second.value, given->second.path, message);
+            else
+                sink_.error_at(model.line, model.column, path, message);
         }
     }
 }
@@ -480,5 +676,19 @@ void ManifestParser::check_resource_models() {
 }
 
 }  // namespace detail
+
+std::string_view ResourceSpec::op_name(Op op) noexcept {
+    switch (op) {
+    case Op::List: return "list";
+    case Op::Read: return "read";
+    case Op::Create: return "create";
+    case Op::Replace: return "replace";
+    case Op::Patch: return "patch";
+    case Op::Delete: return "delete";
+    }
+    return "?";
+}
+
+bool ResourceSpec::serves(Op op) const noexcept { return std::find(methods.begin(), methods.end(), op) != methods.end(); }
 
 }  // namespace trellis::config

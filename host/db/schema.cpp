@@ -119,6 +119,12 @@ const FieldSpec& primary_key_of(const ModelSpec& model) {
     throw std::invalid_argument("model " + model.name + " has no primary key");
 }
 
+// The model's table, quoted. A model built in code without one is a bug.
+std::string table(const ModelSpec& model) {
+    if (model.table.empty()) throw std::invalid_argument("model " + model.name + " has no table name");
+    return quote(model.table);
+}
+
 std::string columns(const ModelSpec& model) {
     std::string list;
     for (const auto& field : model.fields) {
@@ -178,7 +184,7 @@ std::string value_problem(const FieldSpec& field, const nlohmann::json& value) {
 }  // namespace
 
 std::string create_table_sql(const ModelSpec& model, Backend backend) {
-    std::string sql = "CREATE TABLE IF NOT EXISTS " + quote(model.name) + " (";
+    std::string sql = "CREATE TABLE IF NOT EXISTS " + table(model) + " (";
     bool first = true;
     for (const auto& field : model.fields) {
         if (!first) sql += ", ";
@@ -186,11 +192,12 @@ std::string create_table_sql(const ModelSpec& model, Backend backend) {
         sql += column_sql(field, backend);
     }
     sql += ")";
-    // Primary keys and unique fields are indexed already.
+    // Primary keys and unique fields are indexed already. Index names share
+    // one namespace with tables, so they start with the table's name.
     for (const auto& field : model.fields) {
         if (!field.index || field.primary_key || field.unique) continue;
-        sql += ";\nCREATE INDEX IF NOT EXISTS " + quote(model.name + "_" + field.name + "_idx") + " ON " +
-               quote(model.name) + " (" + quote(field.name) + ")";
+        sql += ";\nCREATE INDEX IF NOT EXISTS " + quote(model.table + "_" + field.name + "_idx") + " ON " +
+               table(model) + " (" + quote(field.name) + ")";
     }
     return sql;
 }
@@ -207,7 +214,7 @@ PluginSchema plugin_schema(const config::Manifest& manifest, Backend backend) {
 }
 
 std::vector<FieldError> validate(const ModelSpec& model, const nlohmann::json& body, ValidationMode mode,
-                                 const nlohmann::json* current_key) {
+                                 const nlohmann::json* current_key, const nlohmann::json* current_row) {
     if (!body.is_object()) return {FieldError{"", "the body must be a JSON object"}};
     std::vector<FieldError> errors;
     for (const auto& item : body.items())
@@ -216,6 +223,19 @@ std::vector<FieldError> validate(const ModelSpec& model, const nlohmann::json& b
     for (const auto& field : model.fields) {
         const auto given = body.find(field.name);
         const bool generated = field.primary_key && field.type == FieldType::Integer;
+        const bool host_filled = field.auto_timestamp != config::FieldSpec::Auto::None;
+        if (host_filled) {
+            // Read-only as a generated key is: never given on Create, only
+            // repeated (what the client read) on Replace/Patch.
+            if (given == body.end()) continue;
+            const bool repeated = current_row && current_row->is_object() && current_row->contains(field.name) &&
+                                  current_row->at(field.name) == *given;
+            if (mode == ValidationMode::Create)
+                errors.push_back({field.name, "is set by the host"});
+            else if (!repeated)
+                errors.push_back({field.name, "cannot be changed"});
+            continue;
+        }
         if (given == body.end()) {
             if (mode == ValidationMode::Patch) continue;
             if (field.primary_key) {
@@ -247,13 +267,13 @@ std::vector<FieldError> validate(const ModelSpec& model, const nlohmann::json& b
 }
 
 std::string select_one_sql(const ModelSpec& model) {
-    return "SELECT " + columns(model) + " FROM " + quote(model.name) + by_key(model);
+    return "SELECT " + columns(model) + " FROM " + table(model) + by_key(model);
 }
 
 std::string list_sql(const ModelSpec& model, const std::vector<std::string>& filters, const std::optional<Sort>& sort,
                      bool has_limit) {
     const FieldSpec& pk = primary_key_of(model);
-    std::string sql = "SELECT " + columns(model) + " FROM " + quote(model.name) + where_filters(model, filters);
+    std::string sql = "SELECT " + columns(model) + " FROM " + table(model) + where_filters(model, filters);
     if (sort) {
         const FieldSpec& field = field_of(model, sort->field);
         sql += " ORDER BY " + quote(field.name) + (sort->descending ? " DESC" : " ASC");
@@ -267,11 +287,11 @@ std::string list_sql(const ModelSpec& model, const std::vector<std::string>& fil
 }
 
 std::string count_sql(const ModelSpec& model, const std::vector<std::string>& filters) {
-    return "SELECT COUNT(*) AS \"count\" FROM " + quote(model.name) + where_filters(model, filters);
+    return "SELECT COUNT(*) AS \"count\" FROM " + table(model) + where_filters(model, filters);
 }
 
 std::string insert_sql(const ModelSpec& model, const std::vector<std::string>& fields) {
-    std::string sql = "INSERT INTO " + quote(model.name);
+    std::string sql = "INSERT INTO " + table(model);
     if (fields.empty()) {
         sql += " DEFAULT VALUES";
     } else {
@@ -301,9 +321,9 @@ std::string update_sql(const ModelSpec& model, const std::vector<std::string>& f
         set += quote(field.name) + " = :" + field.name;
     }
     if (set.empty()) set = quote(pk.name) + " = " + quote(pk.name);
-    return "UPDATE " + quote(model.name) + " SET " + set + by_key(model) + " RETURNING " + columns(model);
+    return "UPDATE " + table(model) + " SET " + set + by_key(model) + " RETURNING " + columns(model);
 }
 
-std::string delete_sql(const ModelSpec& model) { return "DELETE FROM " + quote(model.name) + by_key(model); }
+std::string delete_sql(const ModelSpec& model) { return "DELETE FROM " + table(model) + by_key(model); }
 
 }  // namespace trellis::db

@@ -46,8 +46,13 @@ enum class ValidationMode {
 //  - Replace/Patch: the primary key cannot be changed. `current_key`, when
 //    given, is the key of the addressed row: the body may repeat it (a client
 //    that PUTs back what it read) but not give another.
+//  - fields with `auto:` are read-only by the same rule: never required,
+//    "is set by the host" on Create; on Replace/Patch the body may repeat the
+//    value `current_row` (an object, the addressed row's stored values) holds,
+//    any other value "cannot be changed".
 std::vector<FieldError> validate(const config::ModelSpec& model, const nlohmann::json& body, ValidationMode mode,
-                                 const nlohmann::json* current_key = nullptr);
+                                 const nlohmann::json* current_key = nullptr,
+                                 const nlohmann::json* current_row = nullptr);
 
 // ---- SQL for declarative resources ----
 // Every value is a named parameter, never text in the SQL. Field names are

@@ -22,7 +22,7 @@ TRELLIS_HANDLER(notes_search, trellis::Request& req, trellis::Response& res) {
     if (!q || q->empty()) throw trellis::HttpError(400, "the query parameter q is required");
     const auto limit = req.plugin().setting<std::int64_t>("max_results", 50);
     auto rows = req.db().all(
-        "SELECT id, title, tag FROM note WHERE title LIKE :pattern ESCAPE '\\' OR body LIKE :pattern ESCAPE '\\' "
+        "SELECT id, title, tag FROM notes_note WHERE title LIKE :pattern ESCAPE '\\' OR body LIKE :pattern ESCAPE '\\' "
         "ORDER BY id LIMIT :limit",
         {{"pattern", like_pattern(*q)}, {"limit", limit}});
     trellis::Json items = trellis::Json::array();
@@ -32,7 +32,7 @@ TRELLIS_HANDLER(notes_search, trellis::Request& req, trellis::Response& res) {
 
 // GET /{id}/summary: the title and the length of the body.
 TRELLIS_HANDLER(notes_summary, trellis::Request& req, trellis::Response& res) {
-    auto row = req.db().one("SELECT title, length(body) AS chars FROM note WHERE id = :id",
+    auto row = req.db().one("SELECT title, length(body) AS chars FROM notes_note WHERE id = :id",
                             {{"id", req.param<std::int64_t>("id")}});
     if (!row) throw trellis::HttpError(404, "no such note");
     res.json({{"title", row->text("title")}, {"chars", row->is_null("chars") ? 0 : row->integer("chars")}});

@@ -544,7 +544,7 @@ TYPED_TEST(DataApi, SqlMetacharactersAreStoredVerbatimAndNeverExecuted) {
     Response all = this->get("/notes?limit=1");
     ASSERT_TRUE(IsJson(all, 200));
     EXPECT_GE(all.json().value("total", 0), static_cast<int>(values.size()));
-    if (auto count = this->db().query("SELECT count(*) FROM note")) {
+    if (auto count = this->db().query("SELECT count(*) FROM notes_note")) {
         EXPECT_GE(std::stoi(*count), static_cast<int>(values.size())) << "counted directly in the database";
     }
 }

@@ -17,8 +17,10 @@
 
 #include <soci/soci.h>
 
+#include "config/manifest.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "db/schema.hpp"
 #include "db/statements.hpp"
 
 using namespace std::chrono_literals;
@@ -806,6 +808,31 @@ TYPED_TEST(DbTest, FailingMigrationIsRolledBackAndNotRecorded) {
     auto report = db::migrate(*this->database_, schemas);
     EXPECT_EQ(report.applied, 2);
     EXPECT_EQ(report.already, 1);
+}
+
+// Two plugins that each declare a `note` model (with an indexed field) get a
+// table and an index each: <plugin>_<model>, <table>_<field>_idx.
+TYPED_TEST(DbTest, TwoPluginsWithANoteModelGetATableEach) {
+    const auto schema_of = [&](const std::string& plugin) {
+        const std::string yaml = "plugin: " + plugin + "\nversion: 1.0.0\nabi: 1.1\nmodels:\n  note:\n    fields:\n"
+                                 "      id: {type: integer, primary_key: true}\n"
+                                 "      tag: {type: text, index: true}\n";
+        return db::plugin_schema(trellis::config::parse_manifest(yaml, plugin), TypeParam::backend);
+    };
+    const std::vector<PluginSchema> schemas = {schema_of("notes"), schema_of("memo")};
+    EXPECT_EQ(db::migrate(*this->database_, schemas).applied, 2);
+    auto cp = this->call();
+    Call& c = *cp;
+    EXPECT_EQ(c.exec("INSERT INTO notes_note (tag) VALUES ('a')"), TRELLIS_DB_DONE) << c.message();
+    EXPECT_EQ(c.exec("INSERT INTO memo_note (tag) VALUES ('b')"), TRELLIS_DB_DONE) << c.message();
+    EXPECT_EQ(c.exec("INSERT INTO memo_note (tag) VALUES ('c')"), TRELLIS_DB_DONE) << c.message();
+    EXPECT_EQ(c.scalar("SELECT count(*) FROM notes_note"), 1);
+    EXPECT_EQ(c.scalar("SELECT count(*) FROM memo_note"), 2);
+    const std::string index_count =
+        TypeParam::backend == Backend::Sqlite
+            ? "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('notes_note_tag_idx', 'memo_note_tag_idx')"
+            : "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('notes_note_tag_idx', 'memo_note_tag_idx')";
+    EXPECT_EQ(c.scalar(index_count), 2) << "each table has its own index";
 }
 
 TYPED_TEST(DbTest, ConcurrentHostsApplyEachStepOnce) {

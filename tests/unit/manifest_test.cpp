@@ -754,7 +754,6 @@ TEST(ManifestModels, Shapes) {
               "M:5:3: models.note: must be a map such as {fields: {id: {type: integer, primary_key: true}}}");
     EXPECT_EQ(manifest_errors(kHead + "models:\n  note: {table: x}\n"),
               (std::vector<std::string>{
-                  kSource + ":5:10: models.note.table: unknown key",
                   kSource + ":5:9: models.note.fields: required key is missing",
               }));
     EXPECT_EQ(manifest_errors(kHead + "models:\n  note: {feilds: {}}\n"),
@@ -1025,6 +1024,162 @@ TEST(ManifestResources, RefusedModelIsReportedOnce) {
     EXPECT_EQ(only_error(kHead + "models:\n  note: {fields: {id: {type: real, primary_key: true}}}\n"
                                  "resources:\n  - {model: note}\n"),
               "M:5:49: models.note.fields.id.primary_key: a primary key must be an integer or text field, not real");
+}
+
+TEST(ManifestModels, TablesAreNamespacedByPlugin) {
+    const std::string fields = "{fields: {id: {type: integer, primary_key: true}}";
+    const Manifest m = parse_manifest(kHead + "models:\n  note: " + fields + "}\n  tag: " + fields + ", table: my_tags}\n",
+                                      kSource);
+    ASSERT_EQ(m.models.size(), 2u);
+    EXPECT_EQ(m.models[0].table, "notes_note");  // <plugin>_<model>, as Django names them
+    EXPECT_EQ(m.models[1].table, "my_tags");     // table: chooses
+    // The plugin name lower case, '-' as '_'; `plugin:` may come after `models:`.
+    const Manifest late = parse_manifest("models:\n  note: " + fields + "}\nplugin: My-Notes\nversion: 1.0.0\nabi: 1.1\n",
+                                         kSource);
+    EXPECT_EQ(late.models.at(0).table, "my_notes_note");
+}
+
+TEST(ManifestModels, TableErrors) {
+    const std::string fields = "fields: {id: {type: integer, primary_key: true}}";
+    const auto table = [&](const std::string& name) { return model_error("  note: {table: " + name + ", " + fields + "}\n"); };
+    EXPECT_EQ(table("\"My Notes\""),
+              "M:5:17: models.note.table: table names must be lower-case letters, digits and '_', not starting with a digit");
+    EXPECT_EQ(table("[a]"),
+              "M:5:17: models.note.table: table names must be lower-case letters, digits and '_', not starting with a digit");
+    EXPECT_EQ(table("select"), "M:5:17: models.note.table: 'select' is an SQL keyword; choose another table name");
+    EXPECT_EQ(table("trellis_notes"),
+              "M:5:17: models.note.table: names starting with 'trellis_' are reserved for the host's tables");
+    EXPECT_EQ(table(std::string(64, 'a')),
+              "M:5:17: models.note.table: is longer than 63 characters (PostgreSQL would cut it)");
+    EXPECT_EQ(parse_manifest(kHead + "models:\n  note: {table: " + std::string(63, 'a') + ", " + fields + "}\n", kSource)
+                  .models.at(0)
+                  .table,
+              std::string(63, 'a'));
+    // Two models in one table: the explicit name is the one reported, else the later model.
+    EXPECT_EQ(model_error("  a: {table: shared, " + fields + "}\n  b: {table: shared, " + fields + "}\n"),
+              "M:6:14: models.b.table: table 'shared' is already the table of model 'a'");
+    EXPECT_EQ(model_error("  a: {table: notes_b, " + fields + "}\n  b: {" + fields + "}\n"),
+              "M:6:3: models.b: table 'notes_b' is already the table of model 'a'");
+    // A default that cannot be a table asks for table:.
+    EXPECT_EQ(only_error("plugin: 3d\nversion: 1.0.0\nabi: 1.1\nmodels:\n  note: {" + fields + "}\n"),
+              "M:5:3: models.note: the default table '3d_note' (<plugin>_<model>) cannot be used: table names must be "
+              "lower-case letters, digits and '_', not starting with a digit; choose one with table:");
+    EXPECT_EQ(only_error("plugin: trellis\nversion: 1.0.0\nabi: 1.1\nmodels:\n  migrations: {" + fields + "}\n"),
+              "M:5:3: models.migrations: the default table 'trellis_migrations' (<plugin>_<model>) cannot be used: names "
+              "starting with 'trellis_' are reserved for the host's tables; choose one with table:");
+    EXPECT_EQ(parse_manifest("plugin: 3d\nversion: 1.0.0\nabi: 1.1\nmodels:\n  note: {table: d3_note, " + fields + "}\n",
+                             kSource)
+                  .models.at(0)
+                  .table,
+              "d3_note");
+}
+
+TEST(ManifestModels, AutoTimestamps) {
+    const Manifest m = parse_manifest(kHead + "models:\n  note:\n    fields:\n      id: {type: integer, primary_key: true}\n"
+                                              "      created: {type: timestamp, auto: create}\n"
+                                              "      updated: {type: timestamp, auto: update, required: true}\n"
+                                              "      due: {type: timestamp}\n",
+                                      kSource);
+    const auto& fields = m.models.at(0).fields;
+    EXPECT_EQ(fields[0].auto_timestamp, FieldSpec::Auto::None);
+    EXPECT_EQ(fields[1].auto_timestamp, FieldSpec::Auto::Create);
+    EXPECT_EQ(fields[2].auto_timestamp, FieldSpec::Auto::Update);
+    EXPECT_TRUE(fields[2].required);
+    EXPECT_EQ(fields[3].auto_timestamp, FieldSpec::Auto::None);
+
+    const std::string rule = "must be create (set on insert) or update (set on insert and on every PUT and PATCH)";
+    EXPECT_EQ(field_error("at: {type: timestamp, auto: now}"), "M:8:35: models.m.fields.at.auto: " + rule);
+    EXPECT_EQ(field_error("at: {type: timestamp, auto: creat}"),
+              "M:8:35: models.m.fields.at.auto: " + rule + "; did you mean 'create'?");
+    EXPECT_EQ(field_error("at: {type: timestamp, auto: [update]}"), "M:8:35: models.m.fields.at.auto: " + rule);
+    EXPECT_EQ(field_error("at: {type: text, auto: create}"),
+              "M:8:30: models.m.fields.at.auto: applies only to timestamp fields, not text");
+    EXPECT_EQ(field_error("at: {type: integer, auto: update}"),
+              "M:8:33: models.m.fields.at.auto: applies only to timestamp fields, not integer");
+    EXPECT_EQ(field_error("at: {type: timestamp, auto: create, default: \"2024-05-01T12:00:00Z\"}"),
+              "M:8:52: models.m.fields.at.default: a field the host fills (auto: create) cannot have a default");
+    EXPECT_EQ(field_error("at: {type: timestamp, atuo: create}"),
+              "M:8:29: models.m.fields.at.atuo: unknown key; did you mean 'auto'?");
+}
+
+TEST(ManifestResources, LimitAndMethodsDefaults) {
+    const Manifest m = parse_manifest(kData, kSource);
+    const ResourceSpec& r = m.resources.at(0);
+    EXPECT_EQ(r.limit_default, 50);  // what resources answered before `limit:` existed
+    EXPECT_EQ(r.limit_max, 1000);
+    EXPECT_EQ(r.methods, (std::vector<ResourceSpec::Op>{ResourceSpec::Op::List, ResourceSpec::Op::Read,
+                                                        ResourceSpec::Op::Create, ResourceSpec::Op::Replace,
+                                                        ResourceSpec::Op::Patch, ResourceSpec::Op::Delete}));
+    for (const auto op : ResourceSpec::kAllOps) EXPECT_TRUE(r.serves(op));
+    std::vector<std::string_view> names;
+    for (const auto op : ResourceSpec::kAllOps) names.push_back(ResourceSpec::op_name(op));
+    EXPECT_EQ(names, (std::vector<std::string_view>{"list", "read", "create", "replace", "patch", "delete"}));
+}
+
+TEST(ManifestResources, Limit) {
+    const std::string model = "models:\n  note: {fields: {id: {type: integer, primary_key: true}}}\n";  // lines 4-5
+    const auto parsed = [&](const std::string& limit) {
+        return parse_manifest(kHead + model + "resources:\n  - {model: note, limit: " + limit + "}\n", kSource).resources.at(0);
+    };
+    EXPECT_EQ(parsed("{default: 20, max: 100}").limit_default, 20);
+    EXPECT_EQ(parsed("{default: 20, max: 100}").limit_max, 100);
+    EXPECT_EQ(parsed("{default: 7, max: 7}").limit_default, 7);
+    EXPECT_EQ(parsed("{default: 500}").limit_max, 1000);  // each key alone keeps the other's default
+    EXPECT_EQ(parsed("{max: 200}").limit_default, 50);
+    EXPECT_EQ(parsed("{max: 10}").limit_default, 10);  // the default is never above max
+    EXPECT_EQ(parsed("{}").limit_default, 50);
+
+    const auto bad = [&](const std::string& limit) {
+        return only_error(kHead + model + "resources:\n  - {model: note, limit: " + limit + "}\n");
+    };
+    const std::string positive = "must be an integer from 1 to 2147483647";
+    EXPECT_EQ(bad("20"), "M:7:26: resources[0].limit: must be a map such as {default: 20, max: 100}");
+    EXPECT_EQ(bad("{default: 0}"), "M:7:36: resources[0].limit.default: " + positive);
+    EXPECT_EQ(bad("{default: -5}"), "M:7:36: resources[0].limit.default: " + positive);
+    EXPECT_EQ(bad("{default: \"20\"}"), "M:7:36: resources[0].limit.default: " + positive);
+    EXPECT_EQ(bad("{max: 2.5}"), "M:7:32: resources[0].limit.max: " + positive);
+    EXPECT_EQ(bad("{max: 2147483648}"), "M:7:32: resources[0].limit.max: " + positive);
+    EXPECT_EQ(bad("{default: 200, max: 100}"), "M:7:36: resources[0].limit.default: is more than max (100)");
+    EXPECT_EQ(bad("{default: 2000}"), "M:7:36: resources[0].limit.default: is more than max (1000)");
+    EXPECT_EQ(bad("{default: 5, mx: 10}"), "M:7:39: resources[0].limit.mx: unknown key; did you mean 'max'?");
+}
+
+TEST(ManifestResources, Methods) {
+    using Op = ResourceSpec::Op;
+    const std::string model = "models:\n  note: {fields: {id: {type: integer, primary_key: true}}}\n";  // lines 4-5
+    const auto parsed = [&](const std::string& methods) {
+        return parse_manifest(kHead + model + "resources:\n  - {model: note, methods: " + methods + "}\n", kSource)
+            .resources.at(0);
+    };
+    // Kept in one order, whatever the order written.
+    EXPECT_EQ(parsed("[create, read, list]").methods, (std::vector<Op>{Op::List, Op::Read, Op::Create}));
+    EXPECT_EQ(parsed("[delete]").methods, (std::vector<Op>{Op::Delete}));
+    EXPECT_TRUE(parsed("[patch, replace]").serves(Op::Replace));
+    EXPECT_FALSE(parsed("[patch, replace]").serves(Op::List));
+
+    const auto bad = [&](const std::string& methods) {
+        return only_error(kHead + model + "resources:\n  - {model: note, methods: " + methods + "}\n");
+    };
+    const std::string use = "use list, read, create, replace, patch, delete";
+    EXPECT_EQ(bad("list"), "M:7:28: resources[0].methods: must be a non-empty list of list, read, create, replace, patch, delete");
+    EXPECT_EQ(bad("[]"), "M:7:28: resources[0].methods: must be a non-empty list of list, read, create, replace, patch, delete");
+    EXPECT_EQ(bad("[list, lsit]"), "M:7:35: resources[0].methods[1]: 'lsit' is not a method; " + use + "; did you mean 'list'?");
+    EXPECT_EQ(bad("[update]"),
+              "M:7:29: resources[0].methods[0]: 'update' is not a method; " + use +
+                  "; did you mean 'patch' (PATCH) or 'replace' (PUT)?");
+    EXPECT_EQ(bad("[GET]"),
+              "M:7:29: resources[0].methods[0]: 'GET' is not a method; " + use +
+                  "; did you mean 'list' (GET <path>) or 'read' (GET <path>/{id})?");
+    EXPECT_EQ(bad("[Create]"), "M:7:29: resources[0].methods[0]: 'Create' is not a method; " + use + "; did you mean 'create'?");
+    EXPECT_EQ(bad("[frobnicate]"), "M:7:29: resources[0].methods[0]: 'frobnicate' is not a method; " + use);
+    EXPECT_EQ(bad("[[list]]"), "M:7:29: resources[0].methods[0]: must be one of list, read, create, replace, patch, delete");
+    EXPECT_EQ(bad("[list, read, list]"), "M:7:41: resources[0].methods[2]: 'list' is listed twice");
+    // Every problem at once.
+    EXPECT_EQ(manifest_errors(kHead + model + "resources:\n  - {model: note, methods: [lst], limit: {max: 0}}\n"),
+              (std::vector<std::string>{
+                  kSource + ":7:29: resources[0].methods[0]: 'lst' is not a method; " + use + "; did you mean 'list'?",
+                  kSource + ":7:48: resources[0].limit.max: must be an integer from 1 to 2147483647",
+              }));
 }
 
 // Found by fuzz/fuzz_manifest.cpp: a text default with bytes that are not

@@ -30,10 +30,10 @@ TRELLIS_HANDLER(labels_batch, trellis::Request& req, trellis::Response& res) {
         const std::string tag = label["tag"].get<std::string>();
         const auto color = label.find("color");
         if (color != label.end() && color->is_string()) {
-            inserted += db.exec("INSERT INTO label (tag, color) VALUES (:tag, :color)",
+            inserted += db.exec("INSERT INTO labels_label (tag, color) VALUES (:tag, :color)",
                                 {{"tag", tag}, {"color", color->get<std::string>()}});
         } else {
-            inserted += db.exec("INSERT INTO label (tag, color) VALUES (:tag, NULL)", {{"tag", tag}});
+            inserted += db.exec("INSERT INTO labels_label (tag, color) VALUES (:tag, NULL)", {{"tag", tag}});
         }
     }
     tx.commit();
