@@ -7,6 +7,7 @@
 #include <trellis/abi.h>
 
 #include "service/commands.hpp"
+#include "service/lambda_command.hpp"
 #include "service/scaffold.hpp"
 #include "service/tools.hpp"
 
@@ -23,6 +24,9 @@ void add_common_options(CLI::App& cmd, trellis::service::CommandOptions& options
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Lambda starts a custom runtime as `bootstrap`, without arguments.
+    if (argc > 0)
+        if (auto lambda = trellis::service::lambda_bootstrap_options(argv[0])) return trellis::service::lambda(*lambda);
     CLI::App app{"Trellis: a native application host that serves HTTP through plugins."};
     app.set_version_flag("--version", std::string("trellis ") + TRELLIS_VERSION + " (ABI " +
                                           std::to_string(TRELLIS_ABI_MAJOR) + "." +
@@ -36,6 +40,7 @@ int main(int argc, char** argv) {
         "  trellis inspect build/dev/plugins/libnotes.so\n"
         "  trellis new-plugin bookmarks --with-model   # a plugin project to start from\n"
         "  trellis openapi -c config/trellis.yaml -o openapi.json\n"
+        "  trellis lambda -c trellis.yaml  # inside AWS Lambda (AWS_LAMBDA_RUNTIME_API), also as `bootstrap`\n"
         "  kill -HUP <supervisor pid>     # reload: a new generation of workers, the old one drains\n"
         "Plugins are found as lib<name>.so in --plugin-path directories, then in plugin_path.\n"
         "serve runs a supervisor and server.workers worker processes (default: one per core;\n"
@@ -96,6 +101,12 @@ int main(int argc, char** argv) {
     auto* migrate_cmd =
         app.add_subcommand("migrate", "Apply pending database migrations of the enabled plugins, then exit");
     add_common_options(*migrate_cmd, options);
+    auto* lambda_cmd = app.add_subcommand(
+        "lambda", "Serve AWS Lambda invocations from the Runtime API (AWS_LAMBDA_RUNTIME_API) in one process");
+    add_common_options(*lambda_cmd, options);
+    lambda_cmd->footer(
+        "Started as `bootstrap` with AWS_LAMBDA_RUNTIME_API set, the binary does the same with the\n"
+        "configuration from TRELLIS_CONFIG, else ${LAMBDA_TASK_ROOT}/trellis.yaml.");
 
     // Started by the supervisor only (no group: not listed in --help).
     trellis::service::WorkerOptions worker;
@@ -126,6 +137,7 @@ int main(int argc, char** argv) {
     if (*new_plugin_cmd) return trellis::service::new_plugin(scaffold);
     if (*openapi_cmd) return trellis::service::openapi(options, openapi_output);
     if (*migrate_cmd) return trellis::service::migrate(options);
+    if (*lambda_cmd) return trellis::service::lambda(options);
     if (*worker_cmd) return trellis::service::worker(options, worker);
     return trellis::service::serve(options);
 }

@@ -35,12 +35,13 @@ struct Problems {
     bool to_log = false;
     std::vector<std::string>* collected = nullptr;
 
+    // Collected problems are logged too when to_log is set (lambda: the
+    // function's log and its init error both carry them).
     void add(const std::string& problem) const {
-        if (collected)
-            collected->push_back(problem);
-        else if (to_log)
+        if (collected) collected->push_back(problem);
+        if (to_log)
             spdlog::error("{}", problem);
-        else
+        else if (!collected)
             std::cerr << problem << "\n";
     }
 };
@@ -59,7 +60,7 @@ std::shared_ptr<const app::Snapshot> load(const CommandOptions& options, bool fo
                                           std::string_view process_name = {},
                                           std::vector<std::string>* collected = nullptr) {
     const Problems problems{!for_check, collected};
-    auto config = read_config(options, {false, collected});
+    auto config = read_config(options, {!for_check && collected, collected});
     if (!config) return nullptr;
     // check stays quiet unless something is wrong; serve logs what it loads.
     ops::init_logging(for_check ? "warn" : config->logging.level, process_name);
@@ -141,8 +142,9 @@ nlohmann::ordered_json problem_json(const std::string& problem) {
     return out;
 }
 
-// Applies pending migrations; false (after logging why) when it cannot.
-bool apply_migrations(const app::Snapshot& snapshot) {
+// Applies pending migrations; false (after logging why, and adding it to
+// `problems` when given) when it cannot.
+bool apply_migrations(const app::Snapshot& snapshot, std::vector<std::string>* problems = nullptr) {
     if (snapshot.schemas.empty()) return true;
     try {
         auto report = db::migrate(*snapshot.database, snapshot.schemas);
@@ -151,6 +153,7 @@ bool apply_migrations(const app::Snapshot& snapshot) {
         return true;
     } catch (const std::exception& e) {  // MigrationError, Unavailable
         spdlog::error("migrations failed: {}", e.what());
+        if (problems) problems->push_back(std::string("migrations failed: ") + e.what());
         return false;
     }
 }
@@ -242,10 +245,16 @@ int serve(const CommandOptions& options) {
         ops::init_logging(config->logging.level, "supervisor");
         return run_supervisor({options.config, options.plugin_dirs}, std::move(*config));
     }
-    auto snapshot = load(options, false);
+    auto snapshot = load_for_serving(options);
     if (!snapshot) return 1;
-    if (!apply_migrations(*snapshot)) return 1;
     return serve_snapshot(std::move(snapshot), {}, nullptr);
+}
+
+std::shared_ptr<const app::Snapshot> load_for_serving(const CommandOptions& options, std::string_view process_name,
+                                                      std::vector<std::string>* problems) {
+    auto snapshot = load(options, false, process_name, problems);
+    if (!snapshot || !apply_migrations(*snapshot, problems)) return nullptr;
+    return snapshot;
 }
 
 int worker(const CommandOptions& options, const WorkerOptions& worker) {

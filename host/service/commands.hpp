@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/operator_config.hpp"
@@ -38,5 +39,12 @@ int worker(const CommandOptions& options, const WorkerOptions& worker);
 // every problem on stderr and return nothing on failure.
 std::optional<config::OperatorConfig> read_operator_config(const CommandOptions& options);
 std::shared_ptr<const app::Snapshot> load_quietly(const CommandOptions& options);
+
+// What a single serving process (serve with workers: 0, lambda) does before
+// it serves: configuration and plugins loaded, pending migrations applied,
+// every problem logged (and added to `problems` when given); null on failure.
+std::shared_ptr<const app::Snapshot> load_for_serving(const CommandOptions& options,
+                                                      std::string_view process_name = {},
+                                                      std::vector<std::string>* problems = nullptr);
 
 }  // namespace trellis::service
