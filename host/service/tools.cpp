@@ -270,8 +270,19 @@ int inspect(const InspectOptions& options) {
         for (const auto& hook : manifest->hooks)
             add("hooks " + std::string(kHookNames[static_cast<std::size_t>(hook.kind)]), hook.handler);
         for (const auto& handler : manifest->errors) add("errors", handler.handler);
+        // The tables a DBA will find (namespaced per plugin, or chosen with table:).
+        Json tables = Json::array();
+        for (const auto& model : manifest->models) tables.push_back({{"model", model.name}, {"table", model.table}});
+        if (!tables.empty()) out["tables"] = std::move(tables);
         Json resources = Json::array();
-        for (const auto& resource : manifest->resources) resources.push_back({{"model", resource.model}, {"path", resource.path}});
+        for (const auto& resource : manifest->resources) {
+            Json methods = Json::array();
+            for (const auto op : resource.methods) methods.push_back(config::ResourceSpec::op_name(op));
+            resources.push_back({{"model", resource.model},
+                                 {"path", resource.path},
+                                 {"methods", std::move(methods)},
+                                 {"limit", {{"default", resource.limit_default}, {"max", resource.limit_max}}}});
+        }
         if (!resources.empty()) out["resources"] = std::move(resources);
     }
     out["handlers"] = std::move(handlers);
@@ -305,6 +316,12 @@ int inspect(const InspectOptions& options) {
             table.push_back({"  " + h["where"].get<std::string>(), h["symbol"].get<std::string>(),
                              h["resolves"].get<bool>() ? "ok" : "NOT EXPORTED"});
         print_table(table);
+    }
+    if (out.contains("tables")) {
+        std::string tables;
+        for (const auto& t : out["tables"])
+            tables += (tables.empty() ? "" : ", ") + t["model"].get<std::string>() + " -> " + t["table"].get<std::string>();
+        std::cout << "tables:      " << tables << "\n";
     }
     std::string list;
     for (const auto& symbol : out["exported_functions"]) list += (list.empty() ? "" : " ") + symbol.get<std::string>();

@@ -179,6 +179,26 @@ TEST(InspectCommand, TextNamesTheAbiAndEveryHandler) {
     EXPECT_TRUE(Contains(r.out, "status:      loadable by this host\n")) << r.out;
 }
 
+TEST(InspectCommand, NamesTheTablesAndTheResourceOptions) {
+    RunResult r = run_trellis({"inspect", (test_plugin_dir() / "libmemo.so").string(), "--format", "json"});
+    ASSERT_TRUE(exited_with(r, 0)) << r.describe();
+    const auto out = parsed(r);
+    EXPECT_EQ(out["tables"], (nlohmann::json{{{"model", "note"}, {"table", "memo_note"}},
+                                             {{"model", "entry"}, {"table", "memo_journal"}}}));
+    ASSERT_EQ(out["resources"].size(), 3u) << out;
+    EXPECT_EQ(out["resources"][0],
+              (nlohmann::json{{"model", "note"},
+                              {"path", "/"},
+                              {"methods", {"list", "read", "create", "replace", "patch", "delete"}},
+                              {"limit", {{"default", 2}, {"max", 3}}}}));
+    EXPECT_EQ(out["resources"][1]["methods"], (nlohmann::json{"list", "read", "create"}));
+    EXPECT_EQ(out["resources"][2]["limit"], (nlohmann::json{{"default", 50}, {"max", 1000}}));
+
+    RunResult text = run_trellis({"inspect", (plugin_dir() / "libnotes.so").string()});
+    ASSERT_TRUE(exited_with(text, 0)) << text.describe();
+    EXPECT_TRUE(Contains(text.out, "tables:      note -> notes_note\n")) << text.out;
+}
+
 TEST(InspectCommand, RefusedPluginIsDescribedAndExitsOne) {
     RunResult r = run_trellis({"inspect", (test_plugin_dir() / "libmissinghandler.so").string(), "--format", "json"});
     EXPECT_TRUE(exited_with(r, 1)) << r.describe();
