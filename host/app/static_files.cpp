@@ -199,9 +199,59 @@ std::optional<std::string> get_header(const StaticRequest& request, std::string_
     return request.header(name);
 }
 
+// Whether an Accept-Encoding value accepts `coding` (RFC 9110 12.5.3): the
+// coding's own entry decides, else "*"; q=0 (0, 0.0, 0.000) refuses.
+bool accepts_coding(std::string_view header, std::string_view coding) {
+    std::optional<bool> own, any;
+    while (!header.empty()) {
+        const auto comma = header.find(',');
+        std::string_view item = header.substr(0, comma);
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        const auto semi = item.find(';');
+        const std::string_view name = trim_ows(item.substr(0, semi));
+        bool accepted = true;
+        if (semi != std::string_view::npos) {
+            std::string_view param = trim_ows(item.substr(semi + 1));
+            if (param.size() >= 2 && ascii_lower(param[0]) == 'q' && param[1] == '=') {
+                const std::string_view q = trim_ows(param.substr(2));
+                accepted = !q.empty() && q.find_first_not_of("0.") != std::string_view::npos;
+            }
+        }
+        if (iequals(name, coding)) own = accepted;
+        else if (name == "*") any = accepted;
+    }
+    return own ? *own : any.value_or(false);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- exposed
+
+bool is_fingerprinted(std::string_view filename) {
+    // <name>[-.]<fingerprint>.<ext>[.<ext>...]: the fingerprint is 8 or more
+    // of [A-Za-z0-9_-] holding at least one digit and one letter, so that
+    // "my-components.js" or "OpenSans-SemiBold.woff2" are not taken for one
+    // (a wrong "immutable" would pin a changed file in caches for a year).
+    const auto first_dot = [&](std::size_t from) { return filename.find('.', from); };
+    for (std::size_t sep = 0; sep < filename.size(); ++sep) {
+        if (filename[sep] != '-' && filename[sep] != '.') continue;
+        if (sep == 0) continue;
+        const std::size_t start = sep + 1;
+        const std::size_t end = first_dot(start);
+        if (end == std::string_view::npos || end + 1 >= filename.size()) continue;
+        const std::string_view print = filename.substr(start, end - start);
+        if (print.size() < 8) continue;
+        bool digit = false, letter = false, ok = true;
+        for (const char c : print) {
+            if (c >= '0' && c <= '9') digit = true;
+            else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) letter = true;
+            else if (c != '_' && c != '-') ok = false;
+        }
+        if (ok && digit && letter) return true;
+    }
+    return false;
+}
+
 
 const std::string* StaticAnswer::find_header(std::string_view name) const noexcept {
     for (const auto& [k, v] : headers)
@@ -351,6 +401,24 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
         fallback = true;
     }
 
+    // --- a precompressed sibling (app.js.br, app.js.gz) when the client takes it
+    const std::string filename = file->filename().string();
+    std::string_view encoding;
+    bool has_variants = false;
+    {
+        const auto accept_encoding = get_header(request, "Accept-Encoding");
+        for (const auto& [coding, suffix] : {std::pair<std::string_view, std::string_view>{"br", ".br"}, {"gzip", ".gz"}}) {
+            auto sibling = canonical_inside(root_, fs::path(file->string() + std::string(suffix)));
+            std::error_code ec;
+            if (!sibling || !fs::is_regular_file(*sibling, ec)) continue;
+            has_variants = true;
+            if (encoding.empty() && accept_encoding && accepts_coding(*accept_encoding, coding)) {
+                encoding = coding;
+                file = std::move(sibling);
+            }
+        }
+    }
+
     // --- open once, and answer from what fstat says about that very file
     const File f(*file);
     struct ::stat st {};
@@ -358,15 +426,21 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const auto mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1000000000ULL +
                           static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+    // Each variant is its own file, so its own mtime and size make its ETag.
     const std::string etag = "\"" + hex(mtime_ns) + "-" + hex(size) + "\"";
-    const std::string filename = file->filename().string();
     const bool no_cache = fallback || filename == "index.html";
 
     StaticAnswer answer;
     answer.headers.emplace_back("ETag", etag);
     answer.headers.emplace_back("Last-Modified", format_http_date(static_cast<long long>(st.st_mtim.tv_sec)));
-    answer.headers.emplace_back("Cache-Control", no_cache ? "no-cache" : "public, max-age=3600");
-    if (fallback) answer.headers.emplace_back("Vary", "Accept");
+    answer.headers.emplace_back("Cache-Control", no_cache                    ? "no-cache"
+                                                 : is_fingerprinted(filename) ? "public, max-age=31536000, immutable"
+                                                                              : "public, max-age=3600");
+    if (fallback || has_variants)
+        answer.headers.emplace_back("Vary", fallback && has_variants ? "Accept, Accept-Encoding"
+                                            : fallback               ? "Accept"
+                                                                     : "Accept-Encoding");
+    if (!encoding.empty()) answer.headers.emplace_back("Content-Encoding", std::string(encoding));
 
     // --- conditional requests
     if (const auto inm = get_header(request, "If-None-Match")) {

@@ -40,7 +40,16 @@
 //   (IMF-fixdate, GMT).
 // - Cache-Control: "no-cache" for any file named index.html (and the SPA
 //   fallback), so a new build is picked up at once while still revalidating
-//   with 304; "public, max-age=3600" for everything else.
+//   with 304; "public, max-age=31536000, immutable" for fingerprinted build
+//   assets (is_fingerprinted: "index-4f3a9c1b.js", "app.3f2a1b9c.css"),
+//   whose name changes with their content; "public, max-age=3600" for
+//   everything else.
+// - Precompressed siblings: when "<file>.br" or "<file>.gz" exists (a regular
+//   file inside the root, like any other) and Accept-Encoding accepts br or
+//   gzip (q=0 refuses; "*" counts), that file's bytes are served instead
+//   (br before gzip) with Content-Encoding, the original's Content-Type and
+//   the sibling's own ETag; ranges and conditionals apply to those bytes.
+//   Any answer for a file that has siblings carries Vary: Accept-Encoding.
 // - Conditional requests: If-None-Match (a list of entity tags or "*",
 //   weak comparison) answers 304 when it matches; only when If-None-Match is
 //   absent, If-Modified-Since (IMF-fixdate, RFC 850 or asctime date; an
@@ -123,6 +132,11 @@ private:
 
 // The Content-Type served for a file name, by its extension.
 std::string static_content_type(std::string_view filename);
+
+// Whether a file name carries a build fingerprint: "<name>-<print>.<ext>" or
+// "<name>.<print>.<ext>", the print 8+ of [A-Za-z0-9_-] with a digit and a
+// letter ("index-B7xk2Q9a.js" yes; "my-components.js", "jquery-3.7.1.js" no).
+bool is_fingerprinted(std::string_view filename);
 
 // An HTTP date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT") for seconds
 // since the Unix epoch, and back. parse_http_date also accepts the obsolete

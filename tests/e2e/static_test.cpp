@@ -92,6 +92,30 @@ TEST_F(StaticTest, FilesServedWithTheirContentType) {
     }
 }
 
+// A bundler's output: the fingerprinted asset is cached for a year, its
+// gzip sibling is sent to a client that accepts gzip, index.html revalidates.
+TEST_F(StaticTest, BuiltAppAssetsAreImmutableAndPrecompressed) {
+    const std::string asset = "/app/assets/index-4f3a9c1b.js";
+    Response gz = get(port(), asset, {{"Accept-Encoding", "gzip, deflate"}});
+    ASSERT_EQ(gz.status, 200) << gz.dump();
+    EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
+    EXPECT_EQ(gz.body, read_file(spa_root() / "assets/index-4f3a9c1b.js.gz"));
+    EXPECT_EQ(gz.header("Content-Length"), std::to_string(gz.body.size()));
+    EXPECT_TRUE(Contains(gz.header("Content-Type").value_or(""), "text/javascript"));
+    EXPECT_EQ(gz.header("Cache-Control"), "public, max-age=31536000, immutable");
+    EXPECT_EQ(gz.header("Vary"), "Accept-Encoding");
+
+    Response plain = get(port(), asset);
+    ASSERT_EQ(plain.status, 200) << plain.dump();
+    EXPECT_FALSE(plain.header("Content-Encoding"));
+    EXPECT_EQ(plain.body, read_file(spa_root() / "assets/index-4f3a9c1b.js"));
+    EXPECT_EQ(plain.header("Vary"), "Accept-Encoding");
+
+    Response index = get(port(), "/app/", kBrowser);
+    ASSERT_EQ(index.status, 200) << index.dump();
+    EXPECT_EQ(index.header("Cache-Control"), "no-cache");
+}
+
 TEST_F(StaticTest, HeadHasLengthButNoBody) {
     Connection c(port());
     Response r = c.request("HEAD", "/static/app.js");

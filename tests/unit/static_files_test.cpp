@@ -18,6 +18,7 @@
 
 namespace fs = std::filesystem;
 using trellis::app::format_http_date;
+using trellis::app::is_fingerprinted;
 using trellis::app::parse_http_date;
 using trellis::app::static_content_type;
 using trellis::app::StaticAnswer;
@@ -692,4 +693,95 @@ TEST_F(StaticFiles, ConcurrentServeIsSafe) {
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(failures.load(), 0);
+}
+
+// ------------------------------------------------------------ built apps
+
+TEST(StaticFingerprint, RecognisesBuildFingerprintsOnly) {
+    for (const char* name : {"index-4f3a9c1b.js", "index-B7xk2Q9a.js", "index-B_x-9aQ1.js", "app.3f2a1b9c.css",
+                             "chunk-vendors-2a3b4c5d.js", "logo-a1b2c3d4.svg", "index-4f3a9c1b.js.map"})
+        EXPECT_TRUE(is_fingerprinted(name)) << name;
+    for (const char* name : {"app.js", "index.html", "my-components.js", "OpenSans-SemiBold.woff2", "jquery-3.7.1.min.js",
+                             "-4f3a9c1b.js", "index-4f3a9c1b", "index-4f3a9c.js", "index-4f3a9c1b!.js", "abcdefgh12345678"})
+        EXPECT_FALSE(is_fingerprinted(name)) << name;
+}
+
+TEST_F(StaticFiles, FingerprintedAssetsAreImmutableIndexIsNoCache) {
+    write_file(root_ / "assets" / "index-4f3a9c1b.js", "built();");
+    write_file(root_ / "assets" / "plain.js", "plain();");
+    const StaticSite site(root_, true);
+    auto hashed = serve(site, "GET", "/assets/index-4f3a9c1b.js");
+    ASSERT_TRUE(hashed);
+    EXPECT_EQ(header(*hashed, "Cache-Control"), "public, max-age=31536000, immutable");
+    EXPECT_EQ(hashed->content_type, "text/javascript; charset=utf-8");
+    auto plain = serve(site, "GET", "/assets/plain.js");
+    ASSERT_TRUE(plain);
+    EXPECT_EQ(header(*plain, "Cache-Control"), "public, max-age=3600");
+    auto index = serve(site, "GET", "/", {{"Accept", "text/html"}});
+    ASSERT_TRUE(index);
+    EXPECT_EQ(header(*index, "Cache-Control"), "no-cache");
+    // A 304 of an immutable asset keeps its caching.
+    auto again = serve(site, "GET", "/assets/index-4f3a9c1b.js", {{"If-None-Match", header(*hashed, "ETag")}});
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 304);
+    EXPECT_EQ(header(*again, "Cache-Control"), "public, max-age=31536000, immutable");
+}
+
+TEST_F(StaticFiles, PrecompressedSiblingsWhenAccepted) {
+    write_file(root_ / "big.js", "uncompressed");
+    write_file(root_ / "big.js.br", "BROTLI");
+    write_file(root_ / "big.js.gz", "GZIPPED!");
+    write_file(root_ / "only-gz.css", "css");
+    write_file(root_ / "only-gz.css.gz", "GZCSS");
+    const StaticSite site(root_, false);
+
+    auto br = serve(site, "GET", "/big.js", {{"Accept-Encoding", "gzip, deflate, br"}});
+    ASSERT_TRUE(br);
+    EXPECT_EQ(br->body, "BROTLI");
+    EXPECT_EQ(header(*br, "Content-Encoding"), "br");
+    EXPECT_EQ(br->content_type, "text/javascript; charset=utf-8");
+    EXPECT_EQ(header(*br, "Vary"), "Accept-Encoding");
+
+    auto gz = serve(site, "GET", "/big.js", {{"Accept-Encoding", "gzip;q=0.8, br;q=0"}});
+    ASSERT_TRUE(gz);
+    EXPECT_EQ(gz->body, "GZIPPED!");
+    EXPECT_EQ(header(*gz, "Content-Encoding"), "gzip");
+    EXPECT_NE(header(*gz, "ETag"), header(*br, "ETag"));  // each variant its own validator
+
+    auto star = serve(site, "GET", "/only-gz.css", {{"Accept-Encoding", "*"}});
+    ASSERT_TRUE(star);
+    EXPECT_EQ(star->body, "GZCSS");
+    EXPECT_EQ(star->content_type, "text/css; charset=utf-8");
+
+    for (const Headers& headers : {Headers{}, Headers{{"Accept-Encoding", "identity"}},
+                                   Headers{{"Accept-Encoding", "br;q=0.0, gzip;q=0, *;q=1"}}}) {
+        auto identity = serve(site, "GET", "/big.js", headers);
+        ASSERT_TRUE(identity);
+        EXPECT_EQ(identity->body, "uncompressed");
+        EXPECT_EQ(header(*identity, "Content-Encoding"), "<absent>");
+        EXPECT_EQ(header(*identity, "Vary"), "Accept-Encoding");  // caches must keep the variants apart
+    }
+    // No sibling: no Vary, whatever the client accepts.
+    auto app = serve(site, "GET", "/app.js", {{"Accept-Encoding", "br, gzip"}});
+    ASSERT_TRUE(app);
+    EXPECT_EQ(header(*app, "Vary"), "<absent>");
+    EXPECT_EQ(header(*app, "Content-Encoding"), "<absent>");
+    // A range applies to the bytes sent.
+    auto part = serve(site, "GET", "/big.js", {{"Accept-Encoding", "br"}, {"Range", "bytes=0-1"}});
+    ASSERT_TRUE(part);
+    EXPECT_EQ(part->status, 206);
+    EXPECT_EQ(part->body, "BR");
+    EXPECT_EQ(header(*part, "Content-Range"), "bytes 0-1/6");
+}
+
+TEST_F(StaticFiles, SpaFallbackVariesOnAcceptAndEncoding) {
+    write_file(root_ / "index.html.gz", "GZINDEX");
+    const StaticSite site(root_, true);
+    auto a = serve(site, "GET", "/notes/42", {{"Accept", "text/html"}, {"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->body, "GZINDEX");
+    EXPECT_EQ(header(*a, "Content-Encoding"), "gzip");
+    EXPECT_EQ(a->content_type, "text/html; charset=utf-8");
+    EXPECT_EQ(header(*a, "Vary"), "Accept, Accept-Encoding");
+    EXPECT_EQ(header(*a, "Cache-Control"), "no-cache");
 }
