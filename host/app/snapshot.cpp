@@ -139,21 +139,21 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         snapshot->routes.push_back(std::move(route));
     };
 
-    // Tables belong to the whole database: two plugins may not declare one
-    // model. Instances of one plugin share its tables (and its migrations,
-    // applied once).
-    std::map<std::string, std::string> model_owner;
+    // Tables belong to the whole database: two plugins may not claim one
+    // table (by default they cannot: a table is <plugin>_<model>). Instances
+    // of one plugin share its tables (and its migrations, applied once).
+    std::map<std::string, std::string> table_owner;
     std::set<std::string> with_schema;
     const auto add_models = [&](const LoadedPlugin& plugin, std::vector<std::string>& out) {
         const auto& manifest = plugin.manifest;
         if (manifest.models.empty() && manifest.migrations.empty()) return;
         if (!with_schema.insert(plugin.plugin_name()).second) return;
         for (const auto& model : manifest.models) {
-            auto [it, fresh] = model_owner.emplace(model.name, plugin.plugin_name());
+            auto [it, fresh] = table_owner.emplace(model.table, plugin.plugin_name());
             if (!fresh)
-                out.push_back(plugin.ctx.file.string() + ": plugin '" + plugin.name() + "' refused: model '" +
-                              model.name + "' is already declared by plugin '" + it->second +
-                              "' (tables are shared by all plugins: rename one)");
+                out.push_back(plugin.ctx.file.string() + ": plugin '" + plugin.name() + "' refused: table '" +
+                              model.table + "' of model '" + model.name + "' is already a table of plugin '" +
+                              it->second + "' (choose another name with models." + model.name + ".table)");
         }
         snapshot->schemas.push_back(db::plugin_schema(manifest, snapshot->database->backend()));
     };

@@ -216,11 +216,7 @@ TYPED_TEST(ResourceOptions, TablesAreNamedAfterPluginAndModel) {
 
 // Two plugins that each declare a `note` model, in one database: each has its
 // table (notes_note, memo_note), and neither sees the other's rows.
-// DISABLED_ until app/snapshot.cpp's load check refuses two plugins sharing a
-// *table* (ModelSpec::table) rather than a model *name*: today it still
-// refuses memo beside notes ("model 'note' is already declared by plugin
-// 'notes'"). Remove the prefix with that change.
-TYPED_TEST(ResourceOptions, DISABLED_TwoPluginsWithANoteModelCoexist) {
+TYPED_TEST(ResourceOptions, TwoPluginsWithANoteModelCoexist) {
     std::unique_ptr<TestDatabase> db = TestDatabase::create(TypeParam::value);
     auto host = start_host(HostSpec(db->url(), "  notes: {mount: /notes}\n  memo: {mount: /memo}\n"));
     const int port = host->port();
