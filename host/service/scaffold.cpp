@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/diagnostics.hpp"
+#include "config/manifest.hpp"
 
 namespace trellis::service {
 
@@ -352,6 +353,17 @@ int new_plugin(const ScaffoldOptions& options) {
         std::cerr << "trellis new-plugin: invalid plugin name '" << options.name << "': " << problem << "\n";
         return 2;
     }
+    // The host's own parser has the last word on the manifest written (a
+    // valid plugin name can still make an invalid default table, "3d_item").
+    const auto files = project_files(options);
+    try {
+        config::parse_manifest(files[1].text, files[1].name);
+    } catch (const config::ConfigError& e) {
+        std::cerr << "trellis new-plugin: invalid plugin name '" << options.name
+                  << "' for this project: " << e.diagnostics().front().key_path << ": "
+                  << e.diagnostics().front().message << "\n";
+        return 2;
+    }
     const fs::path dir = options.dir.empty() ? fs::path(options.name) : fs::path(options.dir);
     const std::string shown = dir.string();
 
@@ -382,7 +394,7 @@ int new_plugin(const ScaffoldOptions& options) {
     }
 
     std::vector<fs::path> written;
-    for (const auto& file : project_files(options)) {
+    for (const auto& file : files) {
         const fs::path path = dir / file.name;
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         if (out) out << file.text;

@@ -161,6 +161,23 @@ TEST(Scaffold, AnInvalidNameIsAUsageErrorOnOneLine) {
               "(the manifest's plugin: key)\n");
 }
 
+// A valid plugin name can still make an invalid default table (<plugin>_item):
+// the host's manifest parser checks what would be written, before anything is.
+TEST(Scaffold, AManifestTheHostWouldRefuseIsNotWritten) {
+    TempDir tmp;
+    const fs::path dir = tmp.path() / "out";
+    RunResult r = new_plugin({"3d", "--with-model", "--dir", dir.string()});
+    EXPECT_TRUE(exited_with(r, 2)) << r.describe();
+    EXPECT_TRUE(r.err.starts_with("trellis new-plugin: invalid plugin name '3d' for this project: models.item: the "
+                                  "default table '3d_item' (<plugin>_<model>) cannot be used: "))
+        << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(dir));
+    // Without a model there is no table: the same name is fine.
+    RunResult plain = new_plugin({"3d", "--dir", dir.string()});
+    EXPECT_TRUE(exited_with(plain, 0)) << plain.describe();
+}
+
 TEST(Scaffold, AMissingNameIsTheCommandLinesUsageError) {
     RunResult r = new_plugin({});
     EXPECT_TRUE(exited_with(r, 2)) << r.describe();  // a usage error, as for every command
