@@ -9,6 +9,8 @@ packages=(
   # libraries
   libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev libpq-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
+  # the Lambda front's Runtime API client
+  libcurl4-openssl-dev
   # llhttp (the HTTP/1.1 parser) as C sources, built into the host
   node-llhttp
   # tests: GoogleTest, and clang + libc++ for the ABI test plugin built without libstdc++
