@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/pipeline.hpp"
+#include "app/problem.hpp"
 #include "front/lambda_events.hpp"
 #include "ops/logging.hpp"
 
@@ -71,6 +72,19 @@ void invoke(const app::Snapshot& snapshot, LambdaRuntimeApi& api, const LambdaIn
         return;
     }
     const std::string request_id = lambda_request_id(event.request, invocation.id);
+    if (event.request.body.size() > snapshot.server.max_request_bytes) {
+        // server.max_request_bytes holds here as on the socket: refused
+        // before any plugin code runs, with the codec's words.
+        app::Response refused;
+        refused.status = 413;
+        refused.content_type = std::string(app::kProblemContentType);
+        refused.body = app::problem_json(413,
+                                         "the request body exceeds the limit of " +
+                                             std::to_string(snapshot.server.max_request_bytes) + " bytes",
+                                         event.request.path);
+        post_answer(api, invocation, lambda_answer_json(refused, event, request_id));
+        return;
+    }
     app::Pipeline pipeline(snapshot, event.request, request_id);
     const app::Response* response = nullptr;
     std::string answer;

@@ -219,6 +219,9 @@ FakeRuntimeApi::HttpAnswer FakeRuntimeApi::post_outcome(const HttpRequest& reque
                   (outstanding_ ? *outstanding_ : std::string("none")) + ")");
         return {400, {{"Content-Type", "application/json"}}, R"({"errorMessage":"invalid request id"})"};
     }
+    if (!error && request.body.size() > response_limit_)
+        return {413, {{"Content-Type", "application/json"}},
+                R"({"errorMessage":"Exceeded maximum allowed payload size","errorType":"RequestEntityTooLarge"})"};
     Outcome outcome;
     outcome.kind = error ? Outcome::Kind::Error : Outcome::Kind::Response;
     outcome.id = id;
@@ -261,6 +264,11 @@ std::optional<FakeRuntimeApi::InitError> FakeRuntimeApi::wait_init_error(std::ch
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, timeout, [&] { return init_error_.has_value(); });
     return init_error_;
+}
+
+void FakeRuntimeApi::set_response_limit(std::size_t bytes) {
+    std::lock_guard lock(mutex_);
+    response_limit_ = bytes;
 }
 
 int FakeRuntimeApi::next_calls() const {

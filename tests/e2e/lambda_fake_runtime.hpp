@@ -65,6 +65,11 @@ public:
     std::vector<std::string> violations() const;  // protocol problems, empty when all went by the book
     std::vector<std::string> user_agents() const;
 
+    // Responses larger than this are refused with 413, as Lambda refuses
+    // answers over its payload limit (6 MB); the invocation stays open for
+    // its error.
+    void set_response_limit(std::size_t bytes);
+
     // Closes the listener and every connection: the Runtime API is gone.
     void shut_down();
 
@@ -101,6 +106,7 @@ private:
     std::optional<std::string> outstanding_;  // the id handed out and not answered yet
     std::map<std::string, Outcome> outcomes_;
     std::optional<InitError> init_error_;
+    std::size_t response_limit_ = 6 * 1024 * 1024;
     int next_calls_ = 0;
     int ids_ = 0;
     std::vector<std::string> violations_;

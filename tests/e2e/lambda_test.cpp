@@ -381,6 +381,29 @@ TEST_F(LambdaTest, ExitsWhenTheRuntimeApiGoesAway) {
     expect_running_ = false;
 }
 
+TEST(LambdaLimits, BodyOverMaxRequestBytesIs413) {
+    auto runtime = LambdaRuntime::command(kPlugins, {.server_extra = "  max_request_bytes: 1KiB\n"});
+    const std::string small = json{{"text", std::string(900, 'a')}}.dump();
+    const auto fits = runtime->api.invoke(v2("POST", "/echo", "", {{"content-type", "application/json"}}, small));
+    ASSERT_EQ(fits.kind, Kind::Response) << fits.describe() << "\n" << runtime->err();
+    EXPECT_EQ(fits.json()["statusCode"], 200);
+    const std::string large = json{{"text", std::string(2000, 'a')}}.dump();
+    const auto refused = runtime->api.invoke(v2("POST", "/echo", "", {{"content-type", "application/json"}}, large));
+    EXPECT_TRUE(IsProblemAnswer(refused, 413, "/echo"));
+    EXPECT_NE(refused.body.find("1024 bytes"), std::string::npos) << refused.body;
+    EXPECT_TRUE(runtime->api.violations().empty()) << json(runtime->api.violations()).dump();
+    runtime->process->signal(SIGTERM);
+}
+
+TEST_F(LambdaTest, AnswerLambdaRefusesAsTooLargeIsAnInvocationError) {
+    runtime_->api.set_response_limit(4096);
+    const std::string body = json{{"text", std::string(6000, 'x')}}.dump();
+    const auto o = runtime_->api.invoke(v2("POST", "/echo", "", {{"content-type", "application/json"}}, body));
+    ASSERT_EQ(o.kind, Kind::Error) << o.describe();
+    EXPECT_EQ(o.error_type, "Runtime.ResponseTooLarge");
+    EXPECT_EQ(answer(v2("GET", "/hello/small"))["statusCode"], 200);
+}
+
 // ---- init ---------------------------------------------------------------------
 
 TEST(LambdaInit, BrokenConfigurationIsAnInitErrorAndExit1) {
