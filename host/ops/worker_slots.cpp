@@ -243,6 +243,14 @@ std::vector<PluginInfo> WorkerBlockReader::plugins() const {
     return out;
 }
 
+std::vector<std::pair<std::string, std::string>> WorkerBlockReader::routes() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!ready()) return out;
+    for (std::uint32_t i = 0; i < block_->route_count; ++i)
+        out.emplace_back(route_label(static_cast<std::int32_t>(i)), plugin_label(block_->routes[i].plugin));
+    return out;
+}
+
 void WorkerBlockReader::add_totals(MetricTotals& into) const {
     for (std::uint32_t t = 0; t < block_->thread_slots; ++t) {
         const ThreadSlot& slot = block_->slots[t];

@@ -164,6 +164,8 @@ public:
     std::int64_t in_flight() const noexcept;
     std::vector<BusyRequest> busy() const;
     std::vector<PluginInfo> plugins() const;
+    // The route labels (template, plugin name), once ready.
+    std::vector<std::pair<std::string, std::string>> routes() const;
     void add_totals(MetricTotals& into) const;
 
 private:

@@ -35,6 +35,7 @@
 #include "front/admin_server.hpp"
 #include "front/listen_socket.hpp"
 #include "app/problem.hpp"
+#include "ops/dashboard.hpp"
 #include "ops/metrics_text.hpp"
 #include "ops/signals.hpp"
 #include "ops/worker_slots.hpp"
@@ -252,7 +253,7 @@ private:
             return;
         }
         spdlog::error("reload failed: {}; generation {} keeps serving", why, current_->number);
-        count_reload(false);
+        count_reload(false, why);
         notify_ready();
     }
 
@@ -293,13 +294,14 @@ private:
             drain_generation(old->number, current_->config.server.shutdown_grace, current_->workers);
             spdlog::info("reloaded: generation {} serves with {} workers; generation {} drains", current_->number,
                          current_->workers, old->number);
-            count_reload(true);
+            count_reload(true, fmt::format("generation {} serves with {} workers", current_->number, current_->workers));
         } else {
             spdlog::info("ready: generation {} serves with {} workers", current_->number, current_->workers);
         }
         {
             std::lock_guard lock(mutex_);
             plugins_ = first_ready_block_plugins(current_->number);
+            plugin_routes_ = first_ready_block_routes(current_->number);
         }
         {
             // What the new configuration says about the supervisor itself.
@@ -318,6 +320,12 @@ private:
     std::vector<ops::PluginInfo> first_ready_block_plugins(unsigned generation) const {
         for (const auto& w : workers_)
             if (w.generation == generation && w.block->ready()) return w.block->plugins();
+        return {};
+    }
+
+    std::vector<std::pair<std::string, std::string>> first_ready_block_routes(unsigned generation) const {
+        for (const auto& w : workers_)
+            if (w.generation == generation && w.block->ready()) return w.block->routes();
         return {};
     }
 
@@ -439,6 +447,7 @@ private:
         {
             std::lock_guard lock(mutex_);
             restarts_[reason] += 1;
+            slot_restarts_[{w.generation, w.index}] += 1;
         }
         const bool healthy = !before_ready && Clock::now() - w.started >= kHealthyAfter;
         failure_streak_ = healthy ? 0 : failure_streak_ + 1;
@@ -464,7 +473,7 @@ private:
                 stopping_ = true;
             } else {
                 spdlog::error("reload failed: {}; generation {} keeps serving", why, current_->number);
-                count_reload(false);
+                count_reload(false, why);
                 notify_ready();
             }
             return;
@@ -486,7 +495,8 @@ private:
             for (const auto& d : e.diagnostics()) spdlog::error("{}", d.str());
             spdlog::error("reload failed: the configuration has {} problem(s); generation {} keeps serving",
                           e.diagnostics().size(), current_ ? current_->number : 0);
-            count_reload(false);
+            count_reload(false, fmt::format("the configuration has {} problem(s), the first: {}", e.diagnostics().size(),
+                                            e.diagnostics().front().str()));
             notify_ready();
             return;
         }
@@ -664,8 +674,11 @@ private:
         if (path == "/livez") return {200, "application/json", R"({"status":"alive"})"};
         if (path == "/readyz") return readiness(path);
         if (path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+        if (path == "/" || path == "/dashboard") return {200, "text/html; charset=utf-8", ops::dashboard_html(dashboard_data())};
+        if (path == "/dashboard.json") return {200, "application/json", ops::dashboard_json(dashboard_data())};
         return {404, std::string(app::kProblemContentType),
-                app::problem_json(404, "the admin listener serves /livez, /readyz and /metrics", path)};
+                app::problem_json(404, "the admin listener serves /livez, /readyz, /metrics, / (the dashboard) and "
+                                       "/dashboard.json", path)};
     }
 
     front::AdminAnswer readiness(std::string_view path) {
@@ -737,9 +750,46 @@ private:
         return ops::render_metrics(m);
     }
 
-    void count_reload(bool ok) {
+    void count_reload(bool ok, std::string message) {
         std::lock_guard lock(mutex_);
         reloads_[ok ? "ok" : "failed"] += 1;
+        last_reload_ = ops::DashboardReload{unix_now(), ok, std::move(message)};
+    }
+
+    static double unix_now() {
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    }
+
+    // The dashboard's figures: the same totals as metrics_text().
+    ops::DashboardData dashboard_data() {
+        ops::DashboardData d;
+        d.version = TRELLIS_VERSION;
+        d.abi = std::to_string(TRELLIS_ABI_MAJOR) + "." + std::to_string(TRELLIS_ABI_MINOR);
+        d.now_unix_seconds = unix_now();
+        d.uptime_seconds = d.now_unix_seconds - start_time_;
+        const auto now = Clock::now();
+        std::lock_guard lock(mutex_);
+        d.generation = serving_generation_;
+        d.totals = retired_;
+        for (const auto& w : workers_) {
+            w.block->add_totals(d.totals);
+            d.in_flight += w.block->in_flight();
+            const auto restarts = slot_restarts_.find({w.generation, w.index});
+            d.workers.push_back({fmt::format("{}.{}", w.generation, w.index), static_cast<int>(w.pid), w.generation,
+                                 state_name(w.state), std::chrono::duration<double>(now - w.started).count(),
+                                 restarts == slot_restarts_.end() ? 0 : restarts->second});
+        }
+        d.restarts = restarts_;
+        d.reloads = reloads_;
+        d.last_reload = last_reload_;
+        for (const auto& p : plugins_) {
+            ops::DashboardPlugin plugin{p.name, p.version, p.abi, {}};
+            for (const auto& [pattern, owner] : plugin_routes_)
+                if (owner == p.name && std::find(plugin.routes.begin(), plugin.routes.end(), pattern) == plugin.routes.end())
+                    plugin.routes.push_back(pattern);
+            d.plugins.push_back(std::move(plugin));
+        }
+        return d;
     }
 
     const SupervisorOptions& options_;
@@ -771,6 +821,9 @@ private:
     double retired_cpu_seconds_ = 0;
     std::map<std::string, std::uint64_t> restarts_, reloads_;
     std::vector<ops::PluginInfo> plugins_;
+    std::vector<std::pair<std::string, std::string>> plugin_routes_;  // (template, plugin) of the current generation
+    std::map<std::pair<unsigned, unsigned>, std::uint64_t> slot_restarts_;  // by (generation, worker index)
+    std::optional<ops::DashboardReload> last_reload_;
     std::string backoff_;
     unsigned serving_generation_ = 0, serving_workers_ = 0;
 
@@ -809,7 +862,8 @@ int Supervisor::run() {
             spdlog::error("not serving: {}", e.what());
             return 1;
         }
-        spdlog::info("admin listening on http://{}:{} (/livez, /readyz, /metrics)", admin_config.listen, admin->port());
+        spdlog::info("admin listening on http://{}:{} (the dashboard at /, /livez, /readyz, /metrics)", admin_config.listen,
+                     admin->port());
     }
 
     start_prepare();

@@ -224,6 +224,54 @@ TEST(Service, ReloadWithARefusedPluginKeepsTheOldGeneration) {
     EXPECT_EQ(scrape(*host).value("trellis_reloads_total", {{"result", "failed"}}), 1);
 }
 
+// The operator dashboard on the admin listener: its page carries the
+// workers and plugins without JavaScript, its JSON counts what was served,
+// and it says how the last reload went.
+TEST(Service, DashboardShowsWorkersPluginsReloadsAndCounts) {
+    auto host = Host::start(kHelloAndCrashy, two_workers());
+    ASSERT_TRUE(wait_ready(*host));
+    const Response page = get(host->admin_port(), "/");
+    ASSERT_EQ(page.status, 200) << page.dump();
+    EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+    for (const char* part : {"<td>1.0</td>", "<td>1.1</td>", "<td>hello</td>", "<td>crashy</td>", "<code>/hello/{name}</code>",
+                             "none since start"})
+        EXPECT_NE(page.body.find(part), std::string::npos) << part << "\n" << page.body;
+    EXPECT_EQ(get(host->admin_port(), "/dashboard").body.substr(0, 15), "<!doctype html>");
+
+    const auto hello_requests = [&] {
+        const auto j = get(host->admin_port(), "/dashboard.json").json();
+        for (const auto& route : j["routes"])
+            if (route["route"] == "/hello/{name}") return route["requests"].get<long long>();
+        return 0LL;
+    };
+    const long long before = hello_requests();
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(get(host->port(), "/hello/dash").status, 200);
+    EXPECT_EQ(hello_requests(), before + 7);
+
+    host->process().signal(SIGHUP);
+    ASSERT_TRUE(host->wait_for_log("reloaded: generation 2", 20s)) << host->err();
+    nlohmann::json j;
+    for (int i = 0; i < 100; ++i) {  // the supervisor's loop updates the serving generation after the log line
+        j = get(host->admin_port(), "/dashboard.json").json();
+        if (j["generation"] == 2) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(j["generation"], 2);
+    EXPECT_EQ(j["reloads"]["ok"], 1);
+    EXPECT_EQ(j["last_reload"]["ok"], true);
+    EXPECT_EQ(j["last_reload"]["message"], "generation 2 serves with 2 workers");
+    // A worker's crash shows as a restart of its slot.
+    EXPECT_TRUE(request_gets_no_answer(host->port(), "/crashy/segv"));
+    std::uint64_t restarts = 0;
+    for (int i = 0; i < 100 && restarts == 0; ++i) {
+        const auto state = get(host->admin_port(), "/dashboard.json").json();
+        for (const auto& w : state["workers"]) restarts += w["restarts"].get<std::uint64_t>();
+        if (restarts == 0) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(restarts, 1u) << get(host->admin_port(), "/dashboard.json").body;
+    EXPECT_EQ(get(host->admin_port(), "/dashboard.json").json()["restarts"]["crash"], 1);
+}
+
 TEST(Service, CrashingHandlersTakeDownOnlyTheirWorker) {
     auto host = Host::start(kHelloAndCrashy, two_workers());
     ASSERT_TRUE(wait_ready(*host));
