@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         "Plugins are found as lib<name>.so in --plugin-path directories, then in plugin_path.\n"
         "serve runs a supervisor and server.workers worker processes (default: one per core;\n"
         "server.workers: 0 serves in one process). The admin listener (admin.port, default 9901)\n"
-        "answers /livez, /readyz and /metrics.");
+        "answers /livez, /readyz and /metrics, and serves the operator dashboard at /.");
 
     trellis::service::CommandOptions options;
     auto* serve_cmd = app.add_subcommand(
