@@ -17,8 +17,8 @@ packages=(
   libgtest-dev libgmock-dev clang libc++-14-dev libc++abi-14-dev postgresql
   # fuzzing: clang-14 with libFuzzer and the sanitizer runtimes
   clang-14 libclang-rt-14-dev
-  # the packaging test: systemd-analyze
-  systemd
+  # the packaging tests: systemd-analyze; zip and unzip for the Lambda package
+  systemd zip unzip
   # benchmarks and the README's examples
   libbenchmark-dev wrk curl nginx
 )
