@@ -21,6 +21,8 @@ packages=(
   systemd zip unzip
   # benchmarks and the README's examples
   libbenchmark-dev wrk curl nginx
+  # the scale-out example, its test and benchmark: the balancer
+  haproxy
 )
 
 # Node.js and npm for the OpenAPI validator (tests/openapi): Debian's, unless
