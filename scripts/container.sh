@@ -49,8 +49,15 @@ ensure_base() {
     if podman image exists "$base"; then return; fi
     local tmp
     tmp=$(mktemp -d /tmp/trellis-rootfs.XXXXXX)
+    # minbase without manual pages, translations and documentation (the
+    # copyright files stay): dpkg keeps these rules for every package
+    # installed on top, in both stages.
     log "making $base: mmdebstrap --variant=minbase bookworm"
-    mmdebstrap --variant=minbase bookworm "$tmp/rootfs.tar" || { rm -rf "$tmp"; fail "mmdebstrap failed"; }
+    mmdebstrap --variant=minbase \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+        --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        bookworm "$tmp/rootfs.tar" || { rm -rf "$tmp"; fail "mmdebstrap failed"; }
     podman import "$tmp/rootfs.tar" "$base" >/dev/null || { rm -rf "$tmp"; fail "podman import failed"; }
     rm -rf "$tmp"
 }
@@ -59,9 +66,19 @@ build() {
     ensure_tools
     ensure_base
     log "building $image"
-    flock /tmp/trellis-build.lock \
-        "${podman[@]}" build --format docker "${ulimits[@]}" \
+    local t0
+    t0=$(date +%s)
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    flock /tmp/trellis-build.lock bash -c 'echo "container: build lock taken after $(( $(date +%s) - $1 )) s" >&2; shift; exec "$@"' \
+        _ "$t0" "${podman[@]}" build --format docker "${ulimits[@]}" \
         -f packaging/container/Containerfile -t "$image" .
+    log "image built $(( $(date +%s) - t0 )) s after the build began"
+    # The build stage under a name of its own (all of it cached: seconds),
+    # so that pruning what earlier builds left behind (untagged layers of
+    # older sources, older images) keeps the layers the next build reuses.
+    "${podman[@]}" build --format docker "${ulimits[@]}" --target build \
+        -f packaging/container/Containerfile -t "$image-build" . >/dev/null
+    podman image prune -f >/dev/null
     log "image $image: $(image_size)"
 }
 
@@ -132,8 +149,11 @@ stop_checked() {
     (( elapsed < grace * 1000 )) || fail "$name took ${elapsed} ms to stop, the grace period is ${grace} s"
     local logs
     logs=$(podman logs "$name" 2>&1)
-    grep -q '\[supervisor\] SIGTERM received: draining' <<<"$logs" && grep -q '\[supervisor\] stopped' <<<"$logs" \
-        || { echo "$logs" >&2; fail "$name's log shows no drain after the SIGTERM"; }
+    if ! grep -q '\[supervisor\] SIGTERM received: draining' <<<"$logs" \
+        || ! grep -q '\[supervisor\] stopped' <<<"$logs"; then
+        echo "$logs" >&2
+        fail "$name's log shows no drain after the SIGTERM"
+    fi
     log "$name: SIGTERM -> exit 0 in ${elapsed} ms (grace ${grace} s)"
 }
 

@@ -24,7 +24,7 @@ ctest --preset ci -j2
 # Debian 12 base image made here with mmdebstrap: built, started, a hello
 # route and a note through the mapped port, the HEALTHCHECK, SIGTERM -> exit
 # 0 within the grace period, the note read back by a new container on the
-# same volume (about 3 min cold, 10 s warm; scripts/container.sh).
+# same volume (3 to 5 min cold, 10 s warm; scripts/container.sh).
 scripts/container.sh test
 
 # The whole suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer

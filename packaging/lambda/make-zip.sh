@@ -87,4 +87,5 @@ stamp=${SOURCE_DATE_EPOCH:-$(git -C "$here" log -1 --format=%ct 2>/dev/null || e
 find "$pkg" -exec touch -h -d "@$stamp" {} +
 rm -f "$out"
 (cd "$pkg" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | TZ=UTC zip -X -q -9 "$out" -@)
-echo "make-zip: $out: $(stat -c %s "$out") bytes, $(unzip -Z1 "$out" | wc -l) files ($(ls "$pkg/lib" | grep -c '\.so') libraries, $(ls "$pkg/lib/trellis/plugins" | wc -l) plugins)"
+libs=("$pkg"/lib/*.so*)
+echo "make-zip: $out: $(stat -c %s "$out") bytes, $(unzip -Z1 "$out" | wc -l) files (${#libs[@]} libraries, ${#plugins[@]} plugins)"
