@@ -358,8 +358,11 @@ def main():
         # it died: the one in flight on each connection, and one sent on a
         # kept-alive connection to it in the moment before HAProxy saw that
         # connection close (at most two per connection), between the SIGKILL
-        # and HAProxy marking it DOWN; none from the drain. HAProxy's own
-        # counters agree: response errors (eresp) on host2 only.
+        # and HAProxy marking it DOWN; none from the drain. HAProxy counts no
+        # response error (eresp) on the hosts that were not killed. (It does
+        # not count every failure on the killed host: a request sent on a
+        # reused connection that closed is answered by closing the client's
+        # connection, often without an eresp.)
         final = servers(os.path.join(state, "haproxy.sock"))
         errors = {name: int(final[name]["eresp"] or 0) for name in final}
         log(f"HAProxy response errors per host: {errors}")
@@ -369,8 +372,6 @@ def main():
         check(len(failures) <= 2 * CONNECTIONS, f"{len(failures)} failed writes, more than two per connection "
                                                 f"({CONNECTIONS} connections) could have been on the killed host")
         check(errors["host1"] == 0 and errors["host3"] == 0, f"response errors on a host that was not killed: {errors}")
-        check(not failures or errors["host2"] > 0, f"{len(failures)} failed writes, but HAProxy counts no "
-                                                   "response error on the killed host")
         for t, what in failures:
             check(kill_at <= t <= down_at + 0.5,
                   f"a write failed outside the killed host's window ({t - kill_at:+.2f} s from the SIGKILL, "
