@@ -21,8 +21,9 @@ packages=(
   systemd zip unzip
   # benchmarks and the README's examples
   libbenchmark-dev wrk curl nginx
-  # the scale-out example, its test and benchmark: the balancer
-  haproxy
+  # the scale-out example, its test and benchmark: the balancer; the test
+  # and the benchmarks' helpers are Python 3 (standard library only)
+  haproxy python3
 )
 
 # Node.js and npm for the OpenAPI validator (tests/openapi): Debian's, unless
