@@ -252,8 +252,15 @@ def main():
         check(subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode == 0,
               f"{tool} is not installed (scripts/install-deps.sh installs it)")
 
-    # A SIGTERM (ctest, a Ctrl-C) still runs the cleanup below.
+    # A SIGTERM (ctest, a Ctrl-C) still runs the cleanup below, and so does
+    # running out of time: ctest's TIMEOUT would SIGKILL this script and
+    # leave the hosts (in sessions of their own) running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    def out_of_time(*_):
+        raise Failure(f"the test did not finish within {DEADLINE:.0f} s")
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(int(DEADLINE))
 
     db_name = f"scaleout_{os.getpid()}_{random.randrange(1 << 30)}"
     db_url = with_database(pg_url, db_name)
@@ -354,11 +361,14 @@ def main():
             log(f"  failed at +{t - kill_at:.2f} s from the SIGKILL: {what}")
         check(len(acked) == sum(len(w.acked) for w in writers), "the same id acknowledged twice")
 
-        # Failures: only requests that HAProxy had sent to the killed host when
-        # it died: the one in flight on each connection, and one sent on a
-        # kept-alive connection to it in the moment before HAProxy saw that
-        # connection close (at most two per connection), between the SIGKILL
-        # and HAProxy marking it DOWN; none from the drain. HAProxy counts no
+        # Failures: only requests that HAProxy sent to the killed host: those in
+        # flight when it died (at most one per client connection) and those
+        # HAProxy sent, in the moment before it saw them close, on its pooled
+        # kept-alive connections to the host (at most one each, and it holds
+        # no more of them than there were requests at once: one per client
+        # connection). So at most two per connection, all between the SIGKILL
+        # and HAProxy marking the host DOWN; none from the drain (a connection
+        # the dead host refuses is retried elsewhere). HAProxy counts no
         # response error (eresp) on the hosts that were not killed. (It does
         # not count every failure on the killed host: a request sent on a
         # reused connection that closed is answered by closing the client's
@@ -421,6 +431,7 @@ def main():
         check(left() > 0, f"the test took longer than {DEADLINE} s")
         return 0
     finally:
+        signal.alarm(0)
         if monitor is not None:
             monitor.stop_event.set()
         r = subprocess.run([run_sh, "stop"], env=env, capture_output=True, text=True, timeout=60)
