@@ -192,6 +192,10 @@ int fail_header(trellis_call* call, trellis_str name, trellis_str value) {
     return 1;
 }
 
+// ---- ABI 1.3: deadlines ----
+
+std::int64_t request_deadline_ms(trellis_call* call) { return call->deadline_ms; }
+
 // noexcept wrappers: a host-side failure (say, out of memory) must never
 // unwind into plugin code, which may not even be C++.
 template <auto Fn, class Signature = decltype(Fn)>
@@ -260,6 +264,7 @@ const trellis_host_api table = {
     .plugin_state = guarded<plugin_state>,
     .plugin_instance = guarded<plugin_instance>,
     .fail_header = guarded<fail_header>,
+    .request_deadline_ms = guarded<request_deadline_ms>,
 };
 
 }  // namespace

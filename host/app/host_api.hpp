@@ -2,6 +2,8 @@
 // table handed to every plugin.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <forward_list>
 #include <filesystem>
 #include <functional>
@@ -43,6 +45,11 @@ struct trellis_call {
     const std::vector<std::pair<std::string, std::string>>* params = nullptr;
     const trellis::app::Resource* resource = nullptr;  // resource routes: the collection served
     trellis_plugin_ctx* plugin = nullptr;
+    // ABI 1.3, request_deadline_ms: Unix time in ms by which the answer is
+    // due, set by the front before the pipeline runs (serve's workers:
+    // dispatch + server.worker_timeout; lambda: Lambda-Runtime-Deadline-Ms;
+    // the test client: its Options::deadline); 0: none.
+    std::int64_t deadline_ms = 0;
 
     trellis::app::Response response;  // the answer being built
 
@@ -73,5 +80,12 @@ namespace trellis::app {
 
 // The host API table, the same for every plugin.
 const trellis_host_api* host_api() noexcept;
+
+// The wall clock as request_deadline_ms counts: Unix time in milliseconds.
+inline std::int64_t unix_ms_now() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 }  // namespace trellis::app

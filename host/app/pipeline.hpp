@@ -14,6 +14,7 @@
 // the path (its error handlers and static files answer).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "app/host_api.hpp"
@@ -38,6 +39,10 @@ public:
              RoutedObserver observer = {});
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
+
+    // The request's deadline as plugins see it (request_deadline_ms): Unix
+    // time in ms, 0 for none (the default). The front sets it before respond().
+    void set_deadline_ms(std::int64_t unix_ms) noexcept { call_.deadline_ms = unix_ms; }
 
     // Runs everything up to the finished response (valid until the
     // pipeline is destroyed).

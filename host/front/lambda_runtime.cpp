@@ -86,6 +86,8 @@ void invoke(const app::Snapshot& snapshot, LambdaRuntimeApi& api, const LambdaIn
         return;
     }
     app::Pipeline pipeline(snapshot, event.request, request_id);
+    // Lambda-Runtime-Deadline-Ms is the request's deadline (ABI 1.3); 0 when not sent.
+    pipeline.set_deadline_ms(invocation.deadline_ms > 0 ? invocation.deadline_ms : 0);
     const app::Response* response = nullptr;
     std::string answer;
     try {

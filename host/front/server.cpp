@@ -183,6 +183,13 @@ public:
                 this};
     }
     void set_status(int status) noexcept { status_ = status; }
+    // The request's deadline (ABI 1.3, request_deadline_ms): a worker's
+    // supervisor kills it once a request has run server.worker_timeout past
+    // its dispatch (the slot's busy_since_ns, stored by begin()), so that is
+    // when the answer is due; a lone process (workers: 0) has none.
+    std::int64_t deadline_ms(std::chrono::milliseconds worker_timeout) const noexcept {
+        return slot_ ? dispatched_ms_ + worker_timeout.count() : 0;
+    }
 
 private:
     void routed(const app::RouteEntry* route, const app::Mount* owner) const noexcept {
@@ -196,6 +203,7 @@ private:
     std::uint32_t method_;
     int status_ = 500;
     std::uint64_t started_ = ops::monotonic_ns();
+    std::int64_t dispatched_ms_ = app::unix_ms_now();  // wall clock, taken just before begin() marks the slot
 };
 
 // "Date: Tue, 01 Dec 2026 22:12:41 GMT\r\n", formatted at most once a second per thread.
@@ -444,6 +452,7 @@ private:
             answer_readiness(readiness, request.path);
         } else {
             pipeline.emplace(snapshot, request, request_id, record.observer());
+            pipeline->set_deadline_ms(record.deadline_ms(snapshot.server.worker_timeout));
             response = &pipeline->respond();
         }
         record.set_status(response->status);

@@ -4,7 +4,9 @@
 // wire (Content-Type's default, X-Request-Id, no body for HEAD, 204, 304).
 #include <trellis/testing.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -24,6 +26,7 @@ namespace trellis::testing {
 
 struct Host::State {
     std::shared_ptr<const app::Snapshot> snapshot;
+    std::optional<std::chrono::milliseconds> deadline;  // Options::deadline
 };
 
 namespace {
@@ -50,6 +53,7 @@ std::optional<std::string> Response::header(std::string_view name) const {
 }
 
 Host::Host(std::string_view config_yaml, Options options) : state_(std::make_unique<State>()) {
+    state_->deadline = options.deadline;
     const fs::path base = options.base_dir.empty() ? fs::current_path() : fs::path(options.base_dir);
     config::OperatorConfig config;
     try {
@@ -96,6 +100,7 @@ Response Host::request(std::string_view method, std::string_view target, const H
 
     const std::string request_id = app::request_id_for(request);
     app::Pipeline pipeline(*state_->snapshot, request, request_id);
+    if (state_->deadline) pipeline.set_deadline_ms(app::unix_ms_now() + state_->deadline->count());
     const app::Response& answer = pipeline.respond();
 
     Response out;

@@ -13,8 +13,8 @@ bool exited_with(const RunResult& r, int code) { return r.status.exited && r.sta
 TEST(Cli, VersionPrintsHostAndAbiVersion) {
     RunResult r = run_trellis({"--version"});
     EXPECT_TRUE(exited_with(r, 0)) << r.describe();
-    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^trellis \S+ \(ABI 1\.2\)\s*$)")))
-        << "expected 'trellis <version> (ABI 1.2)' on stdout:\n" << r.describe();
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(^trellis \S+ \(ABI 1\.3\)\s*$)")))
+        << "expected 'trellis <version> (ABI 1.3)' on stdout:\n" << r.describe();
 }
 
 TEST(Cli, HelpListsSubcommands) {

@@ -28,7 +28,8 @@ constexpr const char* kPlugins =
     "  hello: {mount: /}\n"
     "  notes: {mount: /api/notes}\n"
     "  faulty: {mount: /f}\n"
-    "  lambdaprobe: {mount: /probe}\n";
+    "  lambdaprobe: {mount: /probe}\n"
+    "  deadline: {mount: /dl}\n";
 
 std::int64_t unix_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -368,6 +369,26 @@ TEST_F(LambdaTest, AnswerAfterTheDeadlineIsPostedAndLogged) {
     late.deadline_ms = unix_ms() - 1000;
     const auto o = runtime_->api.invoke(late);
     ASSERT_EQ(o.kind, Kind::Response) << o.describe();
+    EXPECT_TRUE(runtime_->wait_for_log("after its deadline")) << runtime_->err();
+}
+
+TEST_F(LambdaTest, PluginsSeeTheInvocationDeadline) {
+    for (const std::int64_t due : {unix_ms() + 12345, unix_ms() + 900000}) {
+        FakeRuntimeApi::Invocation inv{v2("GET", "/dl/deadline").dump()};
+        inv.deadline_ms = due;
+        const auto o = runtime_->api.invoke(inv);
+        ASSERT_EQ(o.kind, Kind::Response) << o.describe() << "\n" << runtime_->err();
+        const json a = o.json();
+        ASSERT_EQ(a["statusCode"], 200) << o.body;
+        const json seen = json::parse(a["body"].get<std::string>());
+        EXPECT_EQ(seen["deadline_ms"], due) << "exactly Lambda-Runtime-Deadline-Ms: " << o.body;
+        EXPECT_EQ(a["headers"]["X-Deadline-Hook"], std::to_string(due)) << "the hook sees it too: " << o.body;
+    }
+    // Past it: the plugin sees so (and gives up), and the late answer is logged.
+    FakeRuntimeApi::Invocation late{v2("GET", "/dl/deadline/guarded", "need_ms=0").dump()};
+    late.deadline_ms = unix_ms() - 1000;
+    const auto o = runtime_->api.invoke(late);
+    EXPECT_TRUE(IsProblemAnswer(o, 503, "/dl/deadline/guarded"));
     EXPECT_TRUE(runtime_->wait_for_log("after its deadline")) << runtime_->err();
 }
 

@@ -56,7 +56,7 @@ TEST(Lifecycle, ServeRefusesPluginWithOtherAbiMajor) {
     RunResult r = serve_expecting_failure("  hello: {mount: /}\n  abimajor: {mount: /x}\n", port);
     EXPECT_TRUE(r.status.exited && r.status.code == 1) << r.describe();
     EXPECT_TRUE(Contains(r.err, "ABI 2.0"));
-    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.2"));
+    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.3"));
     EXPECT_TRUE(Contains(r.err, (test_plugin_dir() / "libabimajor.so").string()));
     EXPECT_TRUE(NotContains(r.err, kCanary));
     EXPECT_FALSE(port_accepts(port));

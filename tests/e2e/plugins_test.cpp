@@ -1,9 +1,13 @@
-// Special plugins served for real: the golden C plugin built against the
-// frozen ABI 1.0 header, the clang/libc++ third-party plugin, mount prefixes,
+// Special plugins served for real: the golden C plugins built against the
+// frozen ABI 1.0 and 1.2 headers, the clang/libc++ third-party plugin, the
+// request deadline (ABI 1.3) with and without workers, mount prefixes,
 // disabled plugins and the same route under two mounts.
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "fixture.hpp"
 
@@ -62,6 +66,85 @@ TEST_F(GoldenTest, MethodChoosesAmongMatchingTemplates) {
 
 TEST_F(GoldenTest, GoldenInitLoggedThroughHost) {
     EXPECT_TRUE(host().wait_for_log("golden ready (built against ABI 1.0)")) << host().err();
+}
+
+// ---- golden12: plain C11 against tests/abi/v1.2/trellis/abi.h ------------
+
+class Golden12Test : public SharedHostTest<Golden12Test> {
+public:
+    static void SetUpTestSuite() {
+        start("  golden12: {mount: /}\n"
+              "  other12: {plugin: golden12, mount: /other}\n");
+    }
+};
+
+TEST_F(Golden12Test, EachInstanceAnswersFromItsOwnState) {
+    for (const auto& [path, instance] :
+         {std::pair{"/golden12/whoami", "golden12"}, std::pair{"/other/golden12/whoami", "other12"}}) {
+        Response r = get(port(), path);
+        ASSERT_EQ(r.status, 200) << r.dump();
+        EXPECT_EQ(r.json()["instance"], instance) << r.dump();
+        EXPECT_GE(r.json()["hits"].get<int>(), 1) << r.dump();  // per worker process
+    }
+}
+
+TEST_F(Golden12Test, FailureKeepsItsHeader) {
+    Response r = get(port(), "/other/golden12/locked");
+    ASSERT_TRUE(IsProblem(r, 401, "/other/golden12/locked"));
+    EXPECT_EQ(r.header("WWW-Authenticate").value_or("<none>"), "Golden12 realm=\"other12\"") << r.dump();
+    EXPECT_EQ(r.json()["detail"], "golden12 is locked");
+}
+
+TEST_F(Golden12Test, InitLoggedThroughHost) {
+    EXPECT_TRUE(host().wait_for_log("golden12 instance other12 ready (built against ABI 1.2)")) << host().err();
+}
+
+// ---- the request deadline (ABI 1.3) under `trellis serve` ------------------
+
+std::int64_t unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+TEST(ServeDeadline, WorkersGiveDispatchPlusWorkerTimeout) {
+    auto host = Host::start("  deadline: {mount: /}\n", {.server_extra = "  workers: 1\n  worker_timeout: 5s\n"});
+    std::int64_t previous = 0;
+    for (int i = 0; i < 2; ++i) {
+        const auto before = unix_ms();
+        Response r = get(host->port(), "/deadline");
+        const auto after = unix_ms();
+        ASSERT_EQ(r.status, 200) << r.dump();
+        const auto j = r.json();
+        ASSERT_TRUE(j["deadline_ms"].is_number_integer()) << r.dump();
+        const auto due = j["deadline_ms"].get<std::int64_t>();
+        const auto ahead = due - j["now_ms"].get<std::int64_t>();
+        EXPECT_GE(ahead, 4000) << "the handler saw its deadline " << ahead << " ms ahead";
+        EXPECT_LE(ahead, 6000) << "the handler saw its deadline " << ahead << " ms ahead";
+        EXPECT_GE(due, before + 4000) << r.body;
+        EXPECT_LE(due, after + 5000) << r.body;
+        EXPECT_EQ(r.header("X-Deadline-Hook").value_or("<none>"), std::to_string(due)) << "the hook sees the same";
+        EXPECT_GT(due, previous) << "each request is counted from its own dispatch";
+        previous = due;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(get(host->port(), "/deadline/guarded?need_ms=1000").status, 200);
+    Response hurried = get(host->port(), "/deadline/guarded?need_ms=10000");
+    ASSERT_TRUE(IsProblem(hurried, 503, "/deadline/guarded"));
+    EXPECT_EQ(hurried.header("Retry-After").value_or("<none>"), "1") << hurried.dump();
+    ExitStatus s = host->stop(SIGTERM);
+    EXPECT_TRUE(s.exited && s.code == 0) << s.describe() << "\n" << host->err();
+}
+
+TEST(ServeDeadline, NoneWithoutWorkers) {
+    auto host = Host::start("  deadline: {mount: /}\n", {.server_extra = "  workers: 0\n  worker_timeout: 5s\n"});
+    Response r = get(host->port(), "/deadline");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_TRUE(r.json()["deadline_ms"].is_null()) << r.dump();
+    EXPECT_TRUE(r.json()["left_ms"].is_null()) << r.dump();
+    EXPECT_EQ(r.header("X-Deadline-Hook").value_or("<none>"), "none");
+    EXPECT_EQ(get(host->port(), "/deadline/guarded?need_ms=1000000000").status, 200);
+    ExitStatus s = host->stop(SIGTERM);
+    EXPECT_TRUE(s.exited && s.code == 0) << s.describe() << "\n" << host->err();
 }
 
 // ---- libcxx: a third-party project built with clang++ -stdlib=libc++ ------

@@ -43,14 +43,14 @@ TEST_F(RefusalTest, AbiMajorDiffers) {
     RunResult r = check_one("abimajor");
     expect_refused(r, "abimajor");
     EXPECT_TRUE(Contains(r.err, "ABI 2.0"));
-    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.2"));
+    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.3"));
 }
 
 TEST_F(RefusalTest, AbiMinorNewer) {
     RunResult r = check_one("abiminor");
     expect_refused(r, "abiminor");
     EXPECT_TRUE(Contains(r.err, "ABI 1.99"));
-    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.2"));
+    EXPECT_TRUE(Contains(r.err, "this host speaks ABI 1.3"));
     EXPECT_TRUE(Contains(r.err, "newer"));
 }
 

@@ -155,7 +155,7 @@ TEST(Service, ReloadUnderLoadFiveTimesLosesNoRequest) {
     // Every answered request is counted, across five generations of workers.
     EXPECT_GE(m.sum("http_requests_total", {{"route", "/hello/{name}"}, {"status", "200"}}),
               static_cast<double>(counts.ok));
-    EXPECT_FALSE(m.value("trellis_plugin_info", {{"plugin", "release"}, {"version", "2.0.0"}, {"abi", "1.2"}}))
+    EXPECT_FALSE(m.value("trellis_plugin_info", {{"plugin", "release"}, {"version", "2.0.0"}, {"abi", "1.3"}}))
         << "the removed plugin is no longer listed";
 }
 
@@ -554,8 +554,8 @@ TEST(Service, MetricsAddUpAcrossWorkersAndRestarts) {
     EXPECT_EQ(m.value("http_requests_in_flight"), 0);
     EXPECT_EQ(m.value("trellis_worker_restarts_total", {{"reason", "crash"}}), 1);
     EXPECT_EQ(m.value("trellis_workers", {{"state", "ready"}}), 2);
-    EXPECT_EQ(m.value("trellis_plugin_info", {{"plugin", "crashy"}, {"version", "0.1.0"}, {"abi", "1.2"}}), 1);
-    EXPECT_EQ(m.value("trellis_build_info", {{"version", "0.1.0"}, {"abi", "1.2"}}), 1);
+    EXPECT_EQ(m.value("trellis_plugin_info", {{"plugin", "crashy"}, {"version", "0.1.0"}, {"abi", "1.3"}}), 1);
+    EXPECT_EQ(m.value("trellis_build_info", {{"version", "0.1.0"}, {"abi", "1.3"}}), 1);
     EXPECT_EQ(m.value("trellis_processes"), 3);
     EXPECT_GT(m.value("process_resident_memory_bytes").value_or(0), 0);
     EXPECT_EQ(m.types.at("http_requests_total"), "counter");

@@ -131,7 +131,7 @@ TEST(PluginsCommand, ShowsEachPluginWithStatusAndMasksSecrets) {
     EXPECT_EQ(rows[0]["name"], "hello");
     EXPECT_EQ(rows[0]["status"], "loaded");
     EXPECT_EQ(rows[0]["version"], "1.0.0");
-    EXPECT_EQ(rows[0]["abi"], "1.2");
+    EXPECT_EQ(rows[0]["abi"], "1.3");
     EXPECT_EQ(rows[0]["settings"], (nlohmann::json{{"greeting", "Hi"}}));
     EXPECT_TRUE(rows[0]["file"].get<std::string>().ends_with("/libhello.so")) << rows[0];
     EXPECT_EQ(rows[1]["settings"]["api_key"], "***");
@@ -158,8 +158,8 @@ TEST(InspectCommand, DescribesAPluginWithoutAConfiguration) {
     const auto out = parsed(r);
     EXPECT_EQ(out["plugin"], "hello");
     EXPECT_EQ(out["version"], "1.0.0");
-    EXPECT_EQ(out["abi"], "1.2");
-    EXPECT_EQ(out["host_abi"], "1.2");
+    EXPECT_EQ(out["abi"], "1.3");
+    EXPECT_EQ(out["host_abi"], "1.3");
     EXPECT_GT(out["descriptor_size"].get<int>(), 0);
     EXPECT_TRUE(Contains(out["manifest"].get<std::string>(), "plugin: hello")) << out;
     EXPECT_EQ(out["exported_functions"], (nlohmann::json{"hello_echo", "hello_name", "hello_world"}));
@@ -174,7 +174,7 @@ TEST(InspectCommand, TextNamesTheAbiAndEveryHandler) {
     RunResult r = run_trellis({"inspect", (plugin_dir() / "libhello.so").string()});
     ASSERT_TRUE(exited_with(r, 0)) << r.describe();
     EXPECT_TRUE(Contains(r.out, "plugin:      hello 1.0.0\n")) << r.out;
-    EXPECT_TRUE(Contains(r.out, "abi:         1.2 (this host speaks 1.2)\n")) << r.out;
+    EXPECT_TRUE(Contains(r.out, "abi:         1.3 (this host speaks 1.3)\n")) << r.out;
     EXPECT_TRUE(Contains(r.out, "routes[0] GET /hello")) << r.out;
     EXPECT_TRUE(Contains(r.out, "status:      loadable by this host\n")) << r.out;
 }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -294,6 +296,82 @@ TEST(GoldenPlugins, Abi10AndAbi11PluginsStillLoadAndAnswer) {
     EXPECT_EQ(fail.status, 409);
     EXPECT_EQ(fail.json(), (nlohmann::json{{"golden11_error", 409}}));
     EXPECT_EQ(fail.header("X-Golden11-After"), "409");
+}
+
+TEST(GoldenPlugins, Abi12PluginKeepsItsInstanceStateAndFailureHeaders) {
+    Host host("logging: {level: warn, access: false}\n"
+              "plugins:\n"
+              "  golden12: {mount: /}\n"
+              "  second12: {plugin: golden12, mount: /two}\n",
+              plugin_dirs());
+    for (int i = 1; i <= 3; ++i) {
+        Response r = host.get("/golden12/whoami");
+        ASSERT_EQ(r.status, 200) << dump(r);
+        EXPECT_EQ(r.json(), (nlohmann::json{{"instance", "golden12"}, {"hits", i}}));
+    }
+    Response other = host.get("/two/golden12/whoami");
+    ASSERT_EQ(other.status, 200) << dump(other);
+    EXPECT_EQ(other.json(), (nlohmann::json{{"instance", "second12"}, {"hits", 1}})) << "each instance has its own state";
+
+    Response locked = host.get("/two/golden12/locked");
+    EXPECT_TRUE(IsDefaultProblem(locked, 401, "/two/golden12/locked"));
+    EXPECT_EQ(locked.json()["detail"], "golden12 is locked");
+    EXPECT_EQ(locked.header("WWW-Authenticate"), "Golden12 realm=\"second12\"") << dump(locked);
+}
+
+// ---- ABI 1.3: the request deadline ------------------------------------------
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+Options deadline_in(std::chrono::milliseconds ms) {
+    Options options = plugin_dirs();
+    options.deadline = ms;
+    return options;
+}
+
+constexpr const char* kDeadlinePlugin = "logging: {level: warn, access: false}\nplugins:\n  deadline: {mount: /}\n";
+
+TEST(Deadline, NoneUnlessTheTestClientSetsOne) {
+    Host host(kDeadlinePlugin, plugin_dirs());
+    Response r = host.get("/deadline");
+    ASSERT_EQ(r.status, 200) << dump(r);
+    EXPECT_TRUE(r.json()["deadline_ms"].is_null()) << r.body;
+    EXPECT_TRUE(r.json()["left_ms"].is_null()) << r.body;
+    EXPECT_EQ(r.header("X-Deadline-Hook"), "none");
+    EXPECT_EQ(host.get("/deadline/guarded?need_ms=1000000000").status, 200) << "no deadline, no hurry";
+}
+
+TEST(Deadline, TestClientOptionGivesEachRequestOne) {
+    Host host(kDeadlinePlugin, deadline_in(std::chrono::seconds(5)));
+    for (int i = 0; i < 2; ++i) {
+        const auto before = unix_ms_now();
+        Response r = host.get("/deadline");
+        const auto after = unix_ms_now();
+        ASSERT_EQ(r.status, 200) << dump(r);
+        const auto j = r.json();
+        ASSERT_TRUE(j["deadline_ms"].is_number_integer()) << r.body;
+        const auto due = j["deadline_ms"].get<std::int64_t>();
+        EXPECT_GE(due, before + 5000) << "counted from the request's start";
+        EXPECT_LE(due, after + 5000);
+        EXPECT_GT(j["left_ms"].get<std::int64_t>(), 4000) << r.body;
+        EXPECT_LE(j["left_ms"].get<std::int64_t>(), 5000) << r.body;
+        EXPECT_EQ(r.header("X-Deadline-Hook"), std::to_string(due)) << "hooks see the handler's deadline";
+    }
+    EXPECT_EQ(host.get("/deadline/guarded?need_ms=100").status, 200);
+    Response hurried = host.get("/deadline/guarded?need_ms=60000");
+    EXPECT_TRUE(IsDefaultProblem(hurried, 503, "/deadline/guarded"));
+    EXPECT_EQ(hurried.header("Retry-After"), "1") << dump(hurried);
+}
+
+TEST(Deadline, TestClientDeadlineMayAlreadyHavePassed) {
+    Host host(kDeadlinePlugin, deadline_in(std::chrono::milliseconds(-1000)));
+    Response r = host.get("/deadline");
+    ASSERT_EQ(r.status, 200) << dump(r);
+    EXPECT_LE(r.json()["left_ms"].get<std::int64_t>(), -1000) << r.body;
+    EXPECT_TRUE(IsDefaultProblem(host.get("/deadline/guarded?need_ms=0"), 503, "/deadline/guarded"));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 /*
  * trellis/abi.h -- the stable C ABI between the Trellis host and its plugins.
  *
- * ABI 1.2 (TRELLIS_ABI_MAJOR.TRELLIS_ABI_MINOR below). This header is the
+ * ABI 1.3 (TRELLIS_ABI_MAJOR.TRELLIS_ABI_MINOR below). This header is the
  * whole contract: no C++ type crosses it. What each minor version added is
- * marked "ABI 1.1" / "ABI 1.2" where it is declared.
+ * marked "ABI 1.1" / "ABI 1.2" / "ABI 1.3" where it is declared.
  *
  * Rules (they are what keeps a plugin built today loadable by every 1.x host):
  *
@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 #define TRELLIS_ABI_MAJOR 1
-#define TRELLIS_ABI_MINOR 2
+#define TRELLIS_ABI_MINOR 3
 
 /* Name of the one symbol every plugin exports (see trellis_plugin_entry_fn). */
 #define TRELLIS_ENTRY_SYMBOL "trellis_plugin_entry"
@@ -281,6 +281,23 @@ struct trellis_host_api {
      * code that fails; the same names and values as response_header are
      * refused (returns 0), Content-Type too. */
     int (*fail_header)(trellis_call* call, trellis_str name, trellis_str value);
+
+    /* ---- ABI 1.3: deadlines ---- */
+
+    /* The time by which this call's answer must be ready, as wall-clock Unix
+     * time in milliseconds (since 1970-01-01 UTC); 0 when the request has
+     * none. The same for every hook, handler and error handler of the call.
+     * Under `trellis serve` with workers it is the request's dispatch plus
+     * server.worker_timeout (a worker still running the request then is
+     * killed); under `trellis lambda`, the invocation's
+     * Lambda-Runtime-Deadline-Ms (an answer after it is logged); with
+     * server.workers: 0, none. Absolute epoch milliseconds, as Lambda gives
+     * it, rather than a duration: it needs no "since when", means the same in
+     * every process and log line, and compares directly with the plugin's own
+     * clock (time(), clock_gettime(CLOCK_REALTIME), std::chrono::system_clock)
+     * or with a deadline passed on to another service. The wall clock may be
+     * stepped: keep a margin rather than run to the last millisecond. */
+    int64_t (*request_deadline_ms)(trellis_call* call);
 
     /* Later minor versions append fields here. */
 };

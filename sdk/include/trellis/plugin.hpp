@@ -14,6 +14,7 @@
 #include <trellis/abi.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -387,6 +388,26 @@ public:
         int status = TRELLIS_DETAIL_REQUIRE(host_, error_status)(call_, &detail);
         if (status == 0) return std::nullopt;
         return std::make_pair(status, detail::view(detail));
+    }
+    // ABI 1.3: when the answer is due, on the host's wall clock: under
+    // `trellis serve` with workers the request's dispatch plus
+    // server.worker_timeout (the worker is killed then), under `trellis
+    // lambda` the invocation's deadline. nullopt when the request has none
+    // (server.workers: 0) or the host's table predates 1.3 (checked, not
+    // assumed), so it needs no `abi: 1.3` in the manifest.
+    std::optional<std::chrono::system_clock::time_point> deadline() const {
+        if (!TRELLIS_HOST_HAS(host_, request_deadline_ms)) return std::nullopt;
+        const std::int64_t ms = host_->request_deadline_ms(call_);
+        if (ms == 0) return std::nullopt;
+        return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+    }
+    // ABI 1.3: the time until deadline(), negative once it has passed;
+    // nullopt when there is none. Stop long work while it is still positive:
+    // if (auto left = req.time_left(); left && *left < 200ms) throw HttpError(503, "...").
+    std::optional<std::chrono::milliseconds> time_left() const {
+        const auto due = deadline();
+        if (!due) return std::nullopt;
+        return std::chrono::duration_cast<std::chrono::milliseconds>(*due - std::chrono::system_clock::now());
     }
     // A log line tagged with the plugin and the request id (plugin-only on a 1.0 host).
     void log(trellis_log_level level, std::string_view message) const noexcept {

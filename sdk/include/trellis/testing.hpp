@@ -6,7 +6,7 @@
 // without threads of its own: a request goes in as a function call and the
 // answer comes back as a value.
 //
-//   find_package(TrellisSDK 1.2 REQUIRED)
+//   find_package(TrellisSDK 1.3 REQUIRED)
 //   trellis_add_plugin(greeter SOURCES greeter.cpp MANIFEST greeter.plugin.yaml)
 //   trellis_add_plugin_test(greeter_test SOURCES greeter_test.cpp PLUGINS greeter)
 //
@@ -22,6 +22,7 @@
 // API is exported by the library; the host's internals stay inside it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -85,7 +86,14 @@ struct Options {
     std::vector<std::string> plugin_path = detail::default_plugin_path();
     // Where relative paths in the configuration (sqlite://notes.db,
     // plugin_path entries) are resolved; empty: the current directory.
-    std::string base_dir;
+    std::string base_dir{};
+    // Every request's deadline (ABI 1.3: what trellis::Request::deadline()
+    // and request_deadline_ms read), this long after request() is called, as
+    // `trellis serve` with workers counts server.worker_timeout from a
+    // request's dispatch; zero or negative: already reached or past. Unset
+    // (the default): requests have no deadline, as with server.workers: 0.
+    //   trellis::testing::Host host(yaml, {.deadline = std::chrono::seconds(5)});
+    std::optional<std::chrono::milliseconds> deadline{};
 };
 
 class TRELLIS_TESTING_API Host {
