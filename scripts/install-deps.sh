@@ -24,9 +24,12 @@ packages=(
   # the scale-out example, its test and benchmark: the balancer; the test
   # and the benchmarks' helpers are Python 3 (standard library only)
   haproxy python3
+  # the browser tests (tests/browser): Debian's Chromium, driven by playwright-core
+  chromium
 )
 
-# Node.js and npm for the OpenAPI validator (tests/openapi): Debian's, unless
+# Node.js and npm for the OpenAPI validator (tests/openapi), the browser tests
+# (tests/browser) and the notes web app (examples/notes-web): Debian's, unless
 # a Node.js is installed already (a nodesource nodejs bundles its own npm).
 command -v npm >/dev/null || packages+=(nodejs npm)
 
@@ -48,7 +51,7 @@ fi
 # npm packages the tests use, exactly as the committed lockfiles say (npm's
 # cache in ~/.npm keeps them between runs); redone when a lockfile changes.
 root=$(cd "$(dirname "$0")/.." && pwd)
-for dir in "$root/tests/openapi"; do
+for dir in "$root/tests/openapi" "$root/tests/browser" "$root/examples/notes-web"; do
   stamp=$dir/node_modules/.package-lock.json
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
     echo "install-deps: npm ci in ${dir#"$root"/}"
