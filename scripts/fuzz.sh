@@ -6,13 +6,13 @@
 # out-of-memory, and leaves the reproducer (crash-*, leak-*, timeout-*) in
 # build/fuzz/findings/<target>/.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: codec router percent operator_config manifest json_writer
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: codec router percent operator_config manifest json_writer lambda_events
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(codec router percent operator_config manifest json_writer)
+[[ ${#targets[@]} -gt 0 ]] || targets=(codec router percent operator_config manifest json_writer lambda_events)
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz

@@ -251,6 +251,19 @@ std::string parse_lambda_event(std::string_view event_json, LambdaHttpEvent& out
     }
     Reader reader{v2 ? "payload format 2.0" : "payload format 1.0", {}};
     if (!(v2 ? read_v2(event, out, reader) : read_v1(event, out, reader))) return reader.error;
+    // What the HTTP codec refuses on a socket is refused here too, so that
+    // no plugin sees a header a client could not have sent.
+    for (const auto& [name, value] : out.headers) {
+        if (!is_token(name))
+            return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": header name '" + name +
+                   "' is not an HTTP token";
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+            return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": header '" + name +
+                   "' holds CR, LF or NUL";
+    }
+    if (out.method.empty() || !is_token(out.method))
+        return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": the method '" + out.method +
+               "' is not an HTTP token";
     point_request(out);
     return {};
 }

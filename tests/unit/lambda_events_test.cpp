@@ -264,6 +264,26 @@ TEST(LambdaEvents, MistypedFieldsAreRefused) {
               std::string::npos);
 }
 
+// Found by fuzz/fuzz_lambda_events: what a socket client cannot send (an
+// empty or non-token header name, CR/LF/NUL in a value, a method that is not
+// a token) is not handed to plugins from an event either.
+TEST(LambdaEvents, HeadersAndMethodsAClientCouldNotSendAreRefused) {
+    const auto why = [](const std::string& event) {
+        LambdaHttpEvent out;
+        return parse_lambda_event(event, out);
+    };
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/","headers":{"":"x"}})"),
+              "payload format 1.0: header name '' is not an HTTP token");
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/","headers":{"a b":"x"}})"),
+              "payload format 1.0: header name 'a b' is not an HTTP token");
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"x-a":["ok","bad\r\nSet-Cookie: y"]}})"),
+              "payload format 1.0: header 'x-a' holds CR, LF or NUL");
+    EXPECT_EQ(why(R"({"version":"2.0","rawPath":"/","headers":{"x":"a\u0000b"},"requestContext":{"http":{"method":"GET"}}})"),
+              "payload format 2.0: header 'x' holds CR, LF or NUL");
+    EXPECT_EQ(why(R"({"httpMethod":"GE T","path":"/"})"), "payload format 1.0: the method 'GE T' is not an HTTP token");
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/","headers":{"x-ok":"fine"}})"), "");
+}
+
 TEST(LambdaEvents, RequestId) {
     LambdaHttpEvent e;
     ASSERT_EQ(parse_lambda_event(kHttpApiV2, e), "");
