@@ -198,6 +198,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.3rem 0.6rem 0.3rem 0; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--muted); font-weight: 500; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.routes { white-space: normal; } td.routes code { display: inline-block; margin-right: 0.5em; }
 .state-ready { color: var(--ok); } .state-starting { color: var(--warn); } .state-draining { color: var(--muted); }
 .ok { color: var(--ok); } .failed { color: var(--bad); }
 #status.live { color: var(--ok); } #status.stale { color: var(--bad); }
@@ -291,7 +292,9 @@ std::string dashboard_html(const DashboardData& data) {
     html.reserve(16384);
     html += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            "<title>Trellis dashboard</title>\n<style>";
+            "<title>Trellis dashboard</title>\n"
+            "<link rel=\"icon\" href=\"data:,\">\n"  // no /favicon.ico request: the listener has none
+            "<style>";
     html += kStyle;
     html += "</style>\n</head>\n<body>\n<header>\n<h1>Trellis " + escape_html(data.version) + "</h1>\n";
     html += fmt::format(
@@ -340,7 +343,7 @@ std::string dashboard_html(const DashboardData& data) {
     for (const auto& p : data.plugins) {
         std::string routes;
         for (const auto& r : p.routes) routes += (routes.empty() ? "" : " ") + ("<code>" + escape_html(r) + "</code>");
-        html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", escape_html(p.name),
+        html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"routes\">{}</td></tr>\n", escape_html(p.name),
                             escape_html(p.version), escape_html(p.abi), routes.empty() ? "-" : routes);
     }
     html += "</tbody>\n</table>\n</section>\n";
