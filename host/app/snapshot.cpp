@@ -177,7 +177,7 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
             std::filesystem::path dir = spec->dir;
             if (dir.is_relative()) dir = plugin->ctx.file.parent_path() / entry.plugin() / dir;
             try {
-                mount.site = std::make_shared<StaticSite>(dir, spec->spa);
+                mount.site = std::make_shared<StaticSite>(dir, spec->spa, StaticSite::kDefaultMaxBodyBytes, spec->immutable);
                 mount.site_prefix = join_mount(entry.mount, spec->path);
                 spdlog::info("plugin {}: static files from {} at {}{}", entry.name, mount.site->root().string(),
                              mount.site_prefix, spec->spa ? " (single-page app)" : "");

@@ -333,8 +333,8 @@ std::optional<long long> parse_http_date(std::string_view text) {
 
 // ------------------------------------------------------------------- site
 
-StaticSite::StaticSite(fs::path root, bool spa, std::size_t max_body_bytes)
-    : spa_(spa), max_body_bytes_(max_body_bytes) {
+StaticSite::StaticSite(fs::path root, bool spa, std::size_t max_body_bytes, std::vector<std::string> immutable)
+    : spa_(spa), max_body_bytes_(max_body_bytes), immutable_(std::move(immutable)) {
     std::error_code ec;
     fs::path canon = fs::canonical(root, ec);
     if (ec)
@@ -359,6 +359,7 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
         if (rest.empty()) return std::nullopt;  // "//"
     }
     fs::path target = root_;
+    std::string relative;  // the decoded path under the root, "/assets/x.js"
     std::string last;  // last decoded segment, "" for the root
     std::string segment;
     while (!rest.empty()) {
@@ -371,6 +372,7 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
             segment.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
             return std::nullopt;
         target /= segment;
+        relative += "/" + segment;
         last = segment;
     }
 
@@ -429,13 +431,17 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
     // Each variant is its own file, so its own mtime and size make its ETag.
     const std::string etag = "\"" + hex(mtime_ns) + "-" + hex(size) + "\"";
     const bool no_cache = fallback || filename == "index.html";
+    const bool immutable = is_fingerprinted(filename) ||
+                           std::any_of(immutable_.begin(), immutable_.end(), [&](const std::string& folder) {
+                               return relative.compare(0, folder.size(), folder) == 0;
+                           });
 
     StaticAnswer answer;
     answer.headers.emplace_back("ETag", etag);
     answer.headers.emplace_back("Last-Modified", format_http_date(static_cast<long long>(st.st_mtim.tv_sec)));
-    answer.headers.emplace_back("Cache-Control", no_cache                    ? "no-cache"
-                                                 : is_fingerprinted(filename) ? "public, max-age=31536000, immutable"
-                                                                              : "public, max-age=3600");
+    answer.headers.emplace_back("Cache-Control", no_cache    ? "no-cache"
+                                                 : immutable ? "public, max-age=31536000, immutable"
+                                                             : "public, max-age=3600");
     if (fallback || has_variants)
         answer.headers.emplace_back("Vary", fallback && has_variants ? "Accept, Accept-Encoding"
                                             : fallback               ? "Accept"

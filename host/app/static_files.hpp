@@ -42,8 +42,9 @@
 //   fallback), so a new build is picked up at once while still revalidating
 //   with 304; "public, max-age=31536000, immutable" for fingerprinted build
 //   assets (is_fingerprinted: "index-4f3a9c1b.js", "app.3f2a1b9c.css"),
-//   whose name changes with their content; "public, max-age=3600" for
-//   everything else.
+//   whose name changes with their content, and for every file under one of
+//   the site's `immutable` folders ("/assets/": for hashes the name rule
+//   cannot tell from words); "public, max-age=3600" for everything else.
 // - Precompressed siblings: when "<file>.br" or "<file>.gz" exists (a regular
 //   file inside the root, like any other) and Accept-Encoding accepts br or
 //   gzip (q=0 refuses; "*" counts), that file's bytes are served instead
@@ -112,7 +113,10 @@ public:
 
     // `root` must be an existing directory; it is canonicalized once here.
     // Throws std::runtime_error naming the path otherwise.
-    StaticSite(std::filesystem::path root, bool spa, std::size_t max_body_bytes = kDefaultMaxBodyBytes);
+    // `immutable`: folders of the site ("/assets/") whose files are served
+    // as immutable whatever their names (manifest static.immutable).
+    StaticSite(std::filesystem::path root, bool spa, std::size_t max_body_bytes = kDefaultMaxBodyBytes,
+               std::vector<std::string> immutable = {});
 
     // nullopt: "not mine" (method not GET/HEAD, refused path, no such file
     // and no SPA fallback, file too large or unreadable): the caller answers
@@ -126,6 +130,7 @@ private:
     std::filesystem::path root_;  // canonical
     bool spa_;
     std::size_t max_body_bytes_;
+    std::vector<std::string> immutable_;
 };
 
 // Helpers exposed for tests and for the server's logs.

@@ -87,6 +87,9 @@ struct StaticSpec {
     std::string dir;
     std::string path = "/";  // where under the mount the files appear
     bool spa = false;        // unknown GET paths under `path` serve index.html
+    // Folders of the site ("/assets/") whose files a build names after their
+    // content: served as immutable (cached for a year) whatever their names.
+    std::vector<std::string> immutable;
     int line = 0, column = 0;
 };
 

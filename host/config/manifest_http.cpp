@@ -236,6 +236,26 @@ void ManifestParser::parse_static(const MapEntry& section) {
                       else
                           fail(e, "must be true or false");
                   }},
+                 {"immutable",
+                  [&](const MapEntry& e) {
+                      // One folder or a list: "/assets/" (a bundler's output folder).
+                      std::vector<YAML::Node> items;
+                      if (e.value.IsSequence())
+                          for (const auto& item : e.value) items.push_back(item);
+                      else
+                          items.push_back(e.value);
+                      for (const auto& item : items) {
+                          const std::string text = item.IsScalar() ? item.Scalar() : "";
+                          if (text.size() < 3 || text.front() != '/' || text.back() != '/' ||
+                              text.find("/../") != std::string::npos || text.find("/./") != std::string::npos ||
+                              text.find("//") != std::string::npos) {
+                              sink_.error(item, e.path, "must be a folder of the site written /name/ (e.g. /assets/), or a list of them");
+                              ok = false;
+                          } else {
+                              spec.immutable.push_back(text);
+                          }
+                      }
+                  }},
              },
              sink_);
     if (ok && !spec.dir.empty()) manifest_.static_files = std::move(spec);

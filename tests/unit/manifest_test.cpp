@@ -496,6 +496,20 @@ TEST(ManifestStatic, DefaultsAndValues) {
     EXPECT_EQ(all.static_files->path, "/assets/v1");
     EXPECT_TRUE(all.static_files->spa);
     EXPECT_EQ(parse_manifest(kHead + "static: {dir: ui, path: /, spa: false}\n", kSource).static_files->path, "/");
+    EXPECT_TRUE(all.static_files->immutable.empty());
+    EXPECT_EQ(parse_manifest(kHead + "static: {dir: ui, immutable: /assets/}\n", kSource).static_files->immutable,
+              (std::vector<std::string>{"/assets/"}));
+    EXPECT_EQ(parse_manifest(kHead + "static: {dir: ui, immutable: [/assets/, /fonts/v2/]}\n", kSource)
+                  .static_files->immutable,
+              (std::vector<std::string>{"/assets/", "/fonts/v2/"}));
+}
+
+TEST(ManifestStatic, ImmutableFoldersAreWrittenSlashNameSlash) {
+    const std::string rule = "static.immutable: must be a folder of the site written /name/ (e.g. /assets/), or a list of them";
+    for (const std::string value : {"assets/", "/assets", "/", "//", "/a/../b/", "[/ok/, nope]", "{a: b}"})
+        EXPECT_NE(only_error(kHead + "static: {dir: d, immutable: " + value + "}\n").find(rule), std::string::npos)
+            << value;
+    EXPECT_EQ(only_error(kHead + "static: {dir: d, immutable: [/ok/, nope]}\n"), "M:4:36: " + rule);
 }
 
 TEST(ManifestStatic, Errors) {

@@ -785,3 +785,19 @@ TEST_F(StaticFiles, SpaFallbackVariesOnAcceptAndEncoding) {
     EXPECT_EQ(header(*a, "Vary"), "Accept, Accept-Encoding");
     EXPECT_EQ(header(*a, "Cache-Control"), "no-cache");
 }
+
+TEST_F(StaticFiles, ImmutableFoldersCoverHashesTheNameRuleCannotTell) {
+    write_file(root_ / "assets" / "index-BmHUIpCE.css", "a{}");  // a Vite hash without a digit
+    write_file(root_ / "assets" / "index.html", "<p>an index stays no-cache</p>");
+    write_file(root_ / "assetsmore" / "x.css", "b{}");
+    write_file(root_ / "BmHUIpCE.css", "c{}");
+    const StaticSite plain(root_, false);
+    const StaticSite site(root_, false, StaticSite::kDefaultMaxBodyBytes, {"/assets/"});
+    EXPECT_EQ(header(*serve(plain, "GET", "/assets/index-BmHUIpCE.css"), "Cache-Control"), "public, max-age=3600");
+    EXPECT_EQ(header(*serve(site, "GET", "/assets/index-BmHUIpCE.css"), "Cache-Control"),
+              "public, max-age=31536000, immutable");
+    EXPECT_FALSE(serve(site, "GET", "/assets%2Findex-BmHUIpCE.css")) << "an encoded slash is refused, not a folder";
+    EXPECT_EQ(header(*serve(site, "GET", "/assets/index.html"), "Cache-Control"), "no-cache");
+    EXPECT_EQ(header(*serve(site, "GET", "/assetsmore/x.css"), "Cache-Control"), "public, max-age=3600");
+    EXPECT_EQ(header(*serve(site, "GET", "/BmHUIpCE.css"), "Cache-Control"), "public, max-age=3600");
+}
