@@ -9,23 +9,22 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$2/tests/browser" && pwd)
 fail() { echo "dashboard_test: FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../lib/serve.sh"
 [[ -d $here/node_modules/playwright-core ]] \
     || fail "playwright-core is not installed in $here/node_modules: run scripts/install-deps.sh"
 [[ -x ${TRELLIS_CHROMIUM:-/usr/bin/chromium} ]] || fail "chromium is missing: run scripts/install-deps.sh"
 
 work=$(mktemp -d /tmp/trellis-dashboard.XXXXXX)
-server=
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    stop_serve
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-for attempt in 1 2 3 4 5; do
-    port=$((30000 + (RANDOM * 7 + $$) % 20000))
-    admin=$((port + 1))
+write_config() {
+    admin=$(($1 + 1))
     cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $port, workers: 2, threads: 1}
+server: {listen: 127.0.0.1, port: $1, workers: 2, threads: 1}
 admin: {listen: 127.0.0.1, port: $admin}
 logging: {access: false}
 database: {url: "sqlite://notes.db"}
@@ -33,18 +32,10 @@ plugins:
   hello: {mount: /}
   notes: {mount: /api/notes}
 YAML
-    "$build/host/trellis" serve -c "$work/trellis.yaml" -p "$build/plugins" >"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do
-        curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null 2>&1 && break 2
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$server" 2>/dev/null && fail "trellis serve was not ready on port $port: $(cat "$work/serve.log")"
-    grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
-    server=
-    echo "+ port $port or $admin taken (attempt $attempt), trying others"
-done
+}
+probe() { curl -sf "http://127.0.0.1:$(($1 + 1))/readyz" >/dev/null; }
+serve_on_free_port "$work/serve.log" "$build/host/trellis" serve -c "$work/trellis.yaml" -p "$build/plugins"
+port=$SERVE_PORT
 artifacts=$build/browser-artifacts
 mkdir -p "$artifacts"
 node "$here/dashboard.mjs" "http://127.0.0.1:$admin" "http://127.0.0.1:$port" "$artifacts" \

@@ -13,6 +13,7 @@ build=$(cd "$1" && pwd)
 source=$(cd "$2" && pwd)
 here=$source/tests/browser
 fail() { echo "notes_web_test: FAIL: $*" >&2; exit 1; }
+source "$source/tests/lib/serve.sh"
 
 trellis=$build/host/trellis
 webdir=$build/examples/notes-web
@@ -27,17 +28,15 @@ chromium=${TRELLIS_CHROMIUM:-/usr/bin/chromium}
     || fail "the web app is not built into $static: the CMake build runs npm there when npm and examples/notes-web/node_modules are installed (scripts/install-deps.sh)"
 
 work=$(mktemp -d /tmp/trellis-notes-web.XXXXXX)
-server=
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    stop_serve
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-for attempt in 1 2 3 4 5; do
-    port=$((30000 + (RANDOM * 7 + $$) % 20000))
+write_config() {
     cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $port, workers: 0, threads: 2}
+server: {listen: 127.0.0.1, port: $1, workers: 0, threads: 2}
 admin: {enabled: false}
 logging: {access: false}
 database: {url: "sqlite://notes.db"}
@@ -45,18 +44,10 @@ plugins:
   notes: {mount: /api/notes}
   notes_web: {mount: /}
 YAML
-    "$trellis" serve -c "$work/trellis.yaml" -p "$build/plugins" -p "$webdir" >"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do
-        curl -sf "http://127.0.0.1:$port/api/notes" >/dev/null 2>&1 && break 2
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$server" 2>/dev/null && fail "trellis serve did not answer on port $port: $(cat "$work/serve.log")"
-    grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
-    server=
-    echo "+ port $port taken (attempt $attempt), trying another"
-done
+}
+probe() { curl -sf "http://127.0.0.1:$1/api/notes" >/dev/null; }
+serve_on_free_port "$work/serve.log" "$trellis" serve -c "$work/trellis.yaml" -p "$build/plugins" -p "$webdir"
+port=$SERVE_PORT
 base=http://127.0.0.1:$port
 echo "+ trellis serve on $base (notes at /api/notes, notes_web at /)"
 

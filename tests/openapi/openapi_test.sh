@@ -10,23 +10,22 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$2/tests/openapi" && pwd)
 fail() { echo "openapi_test: FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../lib/serve.sh"
 [[ -d $here/node_modules/@seriousme/openapi-schema-validator ]] \
     || fail "the validator is not installed in $here/node_modules: run scripts/install-deps.sh"
 
 work=$(mktemp -d /tmp/trellis-openapi.XXXXXX)
-server=
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    stop_serve
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 trellis=$build/host/trellis
 plugins=$build/plugins
-for attempt in 1 2 3 4 5; do
-    port=$((30000 + (RANDOM * 7 + $$) % 20000))
+write_config() {
     cat >"$work/trellis.yaml" <<YAML
-server: {listen: 127.0.0.1, port: $port, workers: 0, threads: 1}
+server: {listen: 127.0.0.1, port: $1, workers: 0, threads: 1}
 admin: {enabled: false}
 logging: {access: false}
 database: {url: "sqlite://data.db"}
@@ -37,18 +36,10 @@ plugins:
 YAML
     "$trellis" openapi -c "$work/trellis.yaml" -p "$plugins" -o "$work/openapi.json" \
         || fail "trellis openapi exited $?"
-    "$trellis" serve -c "$work/trellis.yaml" -p "$plugins" >"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do
-        curl -sf "http://127.0.0.1:$port/hello" >/dev/null 2>&1 && break 2
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$server" 2>/dev/null && fail "trellis serve did not answer on port $port: $(cat "$work/serve.log")"
-    grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
-    server=
-    echo "+ port $port taken (attempt $attempt), trying another"
-done
+}
+probe() { curl -sf "http://127.0.0.1:$1/hello" >/dev/null; }
+serve_on_free_port "$work/serve.log" "$trellis" serve -c "$work/trellis.yaml" -p "$plugins"
+port=$SERVE_PORT
 node "$here/conformance.mjs" "$work/openapi.json" "http://127.0.0.1:$port" || fail "see above"
 
 # The checks can fail: a document that leaves out the 201 of a create, and

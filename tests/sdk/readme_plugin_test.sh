@@ -14,10 +14,11 @@ build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
 fail() { echo "readme_plugin_test: FAIL: $*" >&2; exit 1; }
 
+source "$(dirname "$0")/../lib/serve.sh"
+
 work=$(mktemp -d /tmp/trellis-readme.XXXXXX)
-server=
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    stop_serve
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -64,28 +65,18 @@ ctest --test-dir "$project/build" --output-on-failure >"$work/ctest.log" 2>&1 \
 grep -q "100% tests passed" "$work/ctest.log" || fail "unexpected ctest output: $(cat "$work/ctest.log")"
 grep -q "Greeter.GreetsWithTheConfiguredGreeting" "$work/ctest.log" || fail "the README's test did not run: $(cat "$work/ctest.log")"
 
-# The same library under the installed host, over a socket. A port picked
-# here may be taken by a parallel test: then serve exits and we try another.
-body=
-for attempt in 1 2 3 4 5; do
-    port=$((30000 + (RANDOM * 7 + $$) % 20000))
+# The same library under the installed host, over a socket.
+write_config() {
     cat >"$work/trellis.yaml" <<EOF
-server: {listen: 127.0.0.1, port: $port, workers: 0, threads: 1}
+server: {listen: 127.0.0.1, port: $1, workers: 0, threads: 1}
 admin: {enabled: false}
 logging: {access: false}
 plugins:
   greeter: {mount: /api, settings: {greeting: Hi}}
 EOF
-    "$prefix/bin/trellis" serve -c "$work/trellis.yaml" -p "$project/build" >"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 300); do
-        body=$(curl -sf "http://127.0.0.1:$port/api/greet/ada" 2>/dev/null) && break 2
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -0 "$server" 2>/dev/null && fail "trellis serve did not answer on port $port: $(cat "$work/serve.log")"
-    grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
-    echo "+ port $port taken (attempt $attempt), trying another"
-done
+}
+probe() { curl -sf "http://127.0.0.1:$1/api/greet/ada" >/dev/null; }
+serve_on_free_port "$work/serve.log" "$prefix/bin/trellis" serve -c "$work/trellis.yaml" -p "$project/build"
+body=$(curl -sf "http://127.0.0.1:$SERVE_PORT/api/greet/ada") || fail "GET /api/greet/ada failed: $(cat "$work/serve.log")"
 [[ $body == '{"message":"Hi, ada"}' ]] || fail "GET /api/greet/ada answered '$body': $(cat "$work/serve.log")"
 echo "readme_plugin_test: OK (built against $prefix, test client and serve agree: $body)"

@@ -13,11 +13,11 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 fail() { echo "scaffold_test: FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/../lib/serve.sh"
 
 work=$(mktemp -d /tmp/trellis-scaffold.XXXXXX)
-server=
 cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+    stop_serve
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,32 +33,17 @@ trellis=$prefix/bin/trellis
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-# serve PROJECT_DIR: starts the installed host on the project's own
-# trellis.yaml with a free port; sets $port. A port picked here may be taken
-# by a parallel test: then serve exits and we try another.
+# serve PROJECT_DIR: the installed host on the project's own trellis.yaml
+# with a free port ($port).
 serve() {
-    local project=$1 attempt
-    for attempt in 1 2 3 4 5; do
-        port=$((30000 + (RANDOM * 7 + $$) % 20000))
-        sed "s/^  port: 8080$/  port: $port/" "$project/trellis.yaml" >"$project/trellis.test.yaml"
-        grep -q "^  port: $port$" "$project/trellis.test.yaml" || fail "the scaffold's trellis.yaml has no 'port: 8080' line"
-        "$trellis" serve -c "$project/trellis.test.yaml" -p "$project/build" >"$work/serve.log" 2>&1 &
-        server=$!
-        for _ in $(seq 300); do
-            curl -sf "http://127.0.0.1:$port/api/hello/ada" >/dev/null 2>&1 && return 0
-            kill -0 "$server" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -0 "$server" 2>/dev/null && fail "trellis serve did not answer on port $port: $(cat "$work/serve.log")"
-        grep -qi "in use" "$work/serve.log" || fail "trellis serve exited: $(cat "$work/serve.log")"
-        echo "+ port $port taken (attempt $attempt), trying another"
-    done
-    fail "no free port in 5 attempts"
-}
-
-stop() {
-    kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-    server=
+    local project=$1
+    write_config() {
+        sed "s/^  port: 8080$/  port: $1/" "$project/trellis.yaml" >"$project/trellis.test.yaml"
+        grep -q "^  port: $1$" "$project/trellis.test.yaml" || fail "the scaffold's trellis.yaml has no 'port: 8080' line"
+    }
+    probe() { curl -sf "http://127.0.0.1:$1/api/hello/ada" >/dev/null; }
+    serve_on_free_port "$work/serve.log" "$trellis" serve -c "$project/trellis.test.yaml" -p "$project/build"
+    port=$SERVE_PORT
 }
 
 # scaffold NAME SUITE [--with-model]: new-plugin, configure, build, ctest.
@@ -96,7 +81,7 @@ scaffold greeter Greeter
 serve "$work/greeter"
 body=$(curl -sf "http://127.0.0.1:$port/api/hello/ada") || fail "GET /api/hello/ada failed: $(cat "$work/serve.log")"
 [[ $body == '{"message":"Hello, ada!"}' ]] || fail "GET /api/hello/ada answered '$body'"
-stop
+stop_serve
 echo "scaffold_test: plain project OK ($body)"
 
 # --with-model: the model's tests ran too, and a record goes through serve.
@@ -113,6 +98,6 @@ id=$(sed -n 's/.*"id":\([0-9][0-9]*\).*/\1/p' <<<"$created")
 read_back=$(curl -sf "http://127.0.0.1:$port/api/items/$id") || fail "GET /api/items/$id failed: $(cat "$work/serve.log")"
 grep -q '"title":"first"' <<<"$read_back" || fail "GET /api/items/$id answered '$read_back'"
 grep -q '"done":false' <<<"$read_back" || fail "GET /api/items/$id lacks the default done: '$read_back'"
-stop
+stop_serve
 [[ -f $work/book-marks/book-marks.db ]] || fail "the record was not stored in book-marks.db beside trellis.yaml"
 echo "scaffold_test: OK (built against $prefix; plain: $body; with a model: $read_back)"
