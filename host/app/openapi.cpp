@@ -25,14 +25,10 @@ struct PathParam {
 
 std::vector<PathParam> path_params(std::string_view pattern) {
     std::vector<PathParam> out;
-    for (std::size_t open = pattern.find('{'); open != std::string_view::npos; open = pattern.find('{', open + 1)) {
-        const auto close = pattern.find('}', open);
-        if (close == std::string_view::npos) break;
-        const auto inner = pattern.substr(open + 1, close - open - 1);
-        const auto colon = inner.find(':');
-        out.push_back({std::string(inner.substr(0, colon)),
-                       colon == std::string_view::npos ? "str" : std::string(inner.substr(colon + 1))});
-    }
+    rewrite_template_params(pattern, [&](std::string_view name, std::string_view type) {
+        out.push_back({std::string(name), std::string(type)});
+        return std::string();
+    });
     return out;
 }
 
@@ -290,19 +286,9 @@ struct Builder {
 }  // namespace
 
 std::string openapi_path(std::string_view pattern) {
-    std::string out;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] != '{') {
-            out += pattern[i];
-            continue;
-        }
-        const auto close = pattern.find('}', i);
-        if (close == std::string_view::npos) return std::string(pattern);
-        const auto inner = pattern.substr(i + 1, close - i - 1);
-        out += "{" + std::string(inner.substr(0, inner.find(':'))) + "}";
-        i = close;
-    }
-    return out;
+    return rewrite_template_params(pattern, [](std::string_view name, std::string_view) {
+        return "{" + std::string(name) + "}";
+    });
 }
 
 nlohmann::ordered_json openapi_document(const Snapshot& snapshot, const config::OpenApiConfig& options) {

@@ -421,4 +421,22 @@ std::string percent_encode_segment(std::string_view text) {
     return out;
 }
 
+std::string rewrite_template_params(
+    std::string_view pattern, const std::function<std::string(std::string_view name, std::string_view type)>& rewrite) {
+    std::string out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] != '{') {
+            out += pattern[i];
+            continue;
+        }
+        const auto close = pattern.find('}', i);
+        if (close == std::string_view::npos) return std::string(pattern);
+        const auto inner = pattern.substr(i + 1, close - i - 1);
+        const auto colon = inner.find(':');
+        out += rewrite(inner.substr(0, colon), colon == std::string_view::npos ? "str" : inner.substr(colon + 1));
+        i = close;
+    }
+    return out;
+}
+
 }  // namespace trellis::app

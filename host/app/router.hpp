@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -114,6 +115,13 @@ private:
 // empty or does not start with '/' is returned unchanged, so that
 // Router::add() refuses it with a message quoting it.
 std::string join_mount(std::string_view mount, std::string_view path_template);
+
+// A template's text with each parameter "{name}" / "{name:type}" replaced
+// by what `rewrite(name, type)` returns (type "str" when none is written):
+// the router's notion of a template's shape and the OpenAPI path are two
+// uses. A template with an unclosed '{' comes back unchanged.
+std::string rewrite_template_params(
+    std::string_view pattern, const std::function<std::string(std::string_view name, std::string_view type)>& rewrite);
 
 // Percent-decodes one path segment or query component into `out` (replacing
 // its contents); false if malformed ('%' not followed by two hex digits).

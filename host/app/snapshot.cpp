@@ -24,20 +24,9 @@ std::string join_lines(const std::vector<std::string>& lines) {
 // The shape of a template, as the router compares them: parameter names do
 // not matter, their types do ("/a/{id:int}" and "/a/{n:int}" collide).
 std::string route_shape(std::string_view pattern) {
-    std::string shape;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] != '{') {
-            shape += pattern[i];
-            continue;
-        }
-        auto close = pattern.find('}', i);
-        if (close == std::string_view::npos) return std::string(pattern);
-        auto inner = pattern.substr(i + 1, close - i - 1);
-        auto colon = inner.find(':');
-        shape += "{:" + std::string(colon == std::string_view::npos ? "str" : inner.substr(colon + 1)) + "}";
-        i = close;
-    }
-    return shape;
+    return rewrite_template_params(pattern, [](std::string_view, std::string_view type) {
+        return "{:" + std::string(type) + "}";
+    });
 }
 
 const config::ModelSpec* find_model(const config::Manifest& manifest, const std::string& name) {

@@ -639,3 +639,16 @@ TEST(PercentEncodeSegment, RoundTripsThroughTheRouter) {
         EXPECT_EQ(m.params[0].second, key);
     }
 }
+
+TEST(RouterTemplates, RewriteTemplateParamsSeesEachNameAndType) {
+    std::vector<std::string> seen;
+    const auto out = trellis::app::rewrite_template_params(
+        "/a/{id:int}/b/{name}/{rest:path}", [&](std::string_view name, std::string_view type) {
+            seen.push_back(std::string(name) + ":" + std::string(type));
+            return "<" + std::string(type) + ">";
+        });
+    EXPECT_EQ(out, "/a/<int>/b/<str>/<path>");
+    EXPECT_EQ(seen, (std::vector<std::string>{"id:int", "name:str", "rest:path"}));
+    EXPECT_EQ(trellis::app::rewrite_template_params("/a/{open", [](auto, auto) { return std::string("x"); }), "/a/{open");
+    EXPECT_EQ(trellis::app::rewrite_template_params("/plain", [](auto, auto) { return std::string("x"); }), "/plain");
+}
