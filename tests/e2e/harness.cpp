@@ -72,6 +72,11 @@ int free_port() {
     return ntohs(addr.sin_port);
 }
 
+int free_port_other_than(int taken) {
+    for (;;)
+        if (const int port = free_port(); port != taken) return port;
+}
+
 bool port_accepts(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
@@ -97,7 +102,8 @@ std::string config_yaml(int port, std::string_view plugins_block, const HostOpti
     if (options.admin_port == 0)
         y += "admin:\n  enabled: false\n";
     else
-        y += "admin:\n  listen: 127.0.0.1\n  port: " + std::to_string(options.admin_port > 0 ? options.admin_port : free_port()) + "\n";
+        y += "admin:\n  listen: 127.0.0.1\n  port: " +
+             std::to_string(options.admin_port > 0 ? options.admin_port : free_port_other_than(port)) + "\n";
     y += options.top_level_extra;
     y += "plugins:\n";
     y += plugins_block;
@@ -226,9 +232,11 @@ RunResult run_with_config(const std::string& command, std::string_view plugins_b
 
 std::unique_ptr<Host> Host::launch(std::string_view plugins_block, const HostOptions& options) {
     std::unique_ptr<Host> h(new Host(options));
-    if (h->options_.admin_port < 0) h->options_.admin_port = free_port();
-    h->dir_ = std::make_unique<TempDir>();
     h->port_ = free_port();
+    // Two free ports picked one after the other can be the same one (the
+    // first was closed again): the host refuses admin.port == server.port.
+    if (h->options_.admin_port < 0) h->options_.admin_port = free_port_other_than(h->port_);
+    h->dir_ = std::make_unique<TempDir>();
     const fs::path config = h->dir_->write("trellis.yaml", config_yaml(h->port_, plugins_block, h->options_));
     std::vector<std::string> argv{trellis_binary().string(), "serve", "--config", config.string()};
     argv.insert(argv.end(), options.plugin_args.begin(), options.plugin_args.end());

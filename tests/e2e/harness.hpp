@@ -25,6 +25,9 @@ fs::path test_plugin_dir();  // tests/plugins output
 // The --plugin-path arguments for both plugin folders.
 std::vector<std::string> default_plugin_args();
 
+// A free port that is not `taken` (for a second listener of one host).
+int free_port_other_than(int taken);
+
 // A unique scratch folder, removed on destruction.
 class TempDir {
 public:
