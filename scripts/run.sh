@@ -10,5 +10,6 @@ config=${TRELLIS_CONFIG:-config/trellis.yaml}
 port=$(sed -n 's/^ *port: *\([0-9]*\).*/\1/p' "$config" | head -n1)
 echo
 echo "Trellis is starting with $config; open http://localhost:${port:-8080}/hello/world or http://localhost:${port:-8080}/api/notes (Ctrl-C stops it)"
+echo "Its API as OpenAPI 3.1: http://localhost:${port:-8080}/openapi.json; the operator dashboard: http://127.0.0.1:9901/"
 echo
 exec build/dev/host/trellis serve --config "$config" --plugin-path build/dev/plugins
