@@ -187,8 +187,9 @@ public:
     // supervisor kills it once a request has run server.worker_timeout past
     // its dispatch (the slot's busy_since_ns, stored by begin()), so that is
     // when the answer is due; a lone process (workers: 0) has none.
+    // Read right after begin(): a lone process reads no clock for it.
     std::int64_t deadline_ms(std::chrono::milliseconds worker_timeout) const noexcept {
-        return slot_ ? dispatched_ms_ + worker_timeout.count() : 0;
+        return slot_ ? app::unix_ms_now() + worker_timeout.count() : 0;
     }
 
 private:
@@ -203,7 +204,6 @@ private:
     std::uint32_t method_;
     int status_ = 500;
     std::uint64_t started_ = ops::monotonic_ns();
-    std::int64_t dispatched_ms_ = app::unix_ms_now();  // wall clock, taken just before begin() marks the slot
 };
 
 // "Date: Tue, 01 Dec 2026 22:12:41 GMT\r\n", formatted at most once a second per thread.

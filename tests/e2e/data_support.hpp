@@ -166,4 +166,43 @@ std::vector<std::string> error_fields(const Response& r);
 // letters, digits and '-', at most 24 characters.
 std::string unique_name(std::string_view prefix);
 
+// One host per suite on a fresh database of backend `B` (skipped without
+// PostgreSQL), serving `Derived::kPluginsBlock`; the HTTP helpers the
+// database suites share.
+template <class Derived, class B>
+class DataHostTest : public SharedHostTest<Derived> {
+protected:
+    using Base = SharedHostTest<Derived>;
+
+    static void SetUpTestSuite() {
+        if (B::value == Backend::Postgresql && !pg_test_url()) {
+            Base::skip_suite(kNoPostgres);
+            return;
+        }
+        try {
+            db_ = TestDatabase::create(B::value);
+        } catch (const std::exception& e) {
+            Base::error_ = e.what();
+            return;
+        }
+        const HostSpec spec(db_->url(), Derived::kPluginsBlock);
+        Base::start(spec.plugins, spec.options());
+    }
+
+    static void TearDownTestSuite() {
+        Base::TearDownTestSuite();
+        db_.reset();
+    }
+
+    using Base::port;
+    TestDatabase& db() const { return *db_; }
+    Response get(std::string_view target) const { return e2e::get(port(), target); }
+    Response send(std::string_view method, std::string_view target, const json& body) const {
+        return send_json(port(), method, target, body);
+    }
+    Response del(std::string_view target) const { return http(port(), "DELETE", target); }
+
+    static inline std::unique_ptr<TestDatabase> db_;
+};
+
 }  // namespace e2e::data

@@ -23,37 +23,14 @@ constexpr const char* kPlugins =
     "  hello: {mount: /}\n";
 
 template <class B>
-class DataApi : public SharedHostTest<DataApi<B>> {
+class DataApi : public DataHostTest<DataApi<B>, B> {
+public:
+    static constexpr const char* kPluginsBlock = kPlugins;
+
 protected:
-    using Base = SharedHostTest<DataApi<B>>;
-
-    static void SetUpTestSuite() {
-        if (B::value == Backend::Postgresql && !pg_test_url()) {
-            Base::skip_suite(kNoPostgres);
-            return;
-        }
-        try {
-            db_ = TestDatabase::create(B::value);
-        } catch (const std::exception& e) {
-            Base::error_ = e.what();
-            return;
-        }
-        const HostSpec spec(db_->url(), kPlugins);
-        Base::start(spec.plugins, spec.options());
-    }
-
-    static void TearDownTestSuite() {
-        Base::TearDownTestSuite();
-        db_.reset();
-    }
-
-    using Base::port;
-    TestDatabase& db() const { return *db_; }
-    Response get(std::string_view target) const { return e2e::get(port(), target); }
-    Response send(std::string_view method, std::string_view target, const json& body) const {
-        return send_json(port(), method, target, body);
-    }
-    Response del(std::string_view target) const { return http(port(), "DELETE", target); }
+    using Fixture = DataHostTest<DataApi<B>, B>;
+    using Fixture::get;
+    using Fixture::send;
 
     // POSTs a note; the created row, or null (after a test failure).
     json create(const json& body, std::string_view collection = "/notes") const {
@@ -76,8 +53,6 @@ protected:
         for (const auto& item : j.at("items")) ids.push_back(item.at("id").get<std::int64_t>());
         return ids;
     }
-
-    static inline std::unique_ptr<TestDatabase> db_;
 };
 
 TYPED_TEST_SUITE(DataApi, Backends, BackendNames);

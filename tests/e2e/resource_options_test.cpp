@@ -18,35 +18,13 @@ namespace e2e::data {
 namespace {
 
 template <class B>
-class ResourceOptions : public SharedHostTest<ResourceOptions<B>> {
+class ResourceOptions : public DataHostTest<ResourceOptions<B>, B> {
+public:
+    static constexpr const char* kPluginsBlock = "  memo: {mount: /memo}\n";
+
 protected:
-    using Base = SharedHostTest<ResourceOptions<B>>;
-
-    static void SetUpTestSuite() {
-        if (B::value == Backend::Postgresql && !pg_test_url()) {
-            Base::skip_suite(kNoPostgres);
-            return;
-        }
-        try {
-            db_ = TestDatabase::create(B::value);
-        } catch (const std::exception& e) {
-            Base::error_ = e.what();
-            return;
-        }
-        const HostSpec spec(db_->url(), "  memo: {mount: /memo}\n");
-        Base::start(spec.plugins, spec.options());
-    }
-
-    static void TearDownTestSuite() {
-        Base::TearDownTestSuite();
-        db_.reset();
-    }
-
-    using Base::port;
-    Response get(std::string_view target) const { return e2e::get(port(), target); }
-    Response send(std::string_view method, std::string_view target, const json& body) const {
-        return send_json(port(), method, target, body);
-    }
+    using Fixture = DataHostTest<ResourceOptions<B>, B>;
+    using Fixture::send;
 
     // POSTs `body` to `collection`; the created row, or null (after a test failure).
     json create(std::string_view collection, const json& body) const {
@@ -54,8 +32,6 @@ protected:
         EXPECT_TRUE(IsJson(r, 201)) << "creating " << body.dump();
         return r.status == 201 ? r.json() : json();
     }
-
-    static inline std::unique_ptr<TestDatabase> db_;
 };
 
 TYPED_TEST_SUITE(ResourceOptions, Backends, BackendNames);
@@ -206,10 +182,10 @@ TYPED_TEST(ResourceOptions, HostFilledFieldsAreReadOnlyLikeTheKey) {
 TYPED_TEST(ResourceOptions, TablesAreNamedAfterPluginAndModel) {
     ASSERT_FALSE(this->create("/memo", {{"title", "in memo_note"}}).is_null());
     ASSERT_FALSE(this->create("/memo/journal", {{"text", "in memo_journal"}}).is_null());
-    if (auto n = this->db_->query("SELECT count(*) FROM memo_note WHERE title = 'in memo_note'")) {
+    if (auto n = this->db().query("SELECT count(*) FROM memo_note WHERE title = 'in memo_note'")) {
         EXPECT_EQ(*n, "1");
     }
-    if (auto n = this->db_->query("SELECT count(*) FROM memo_journal WHERE text = 'in memo_journal'")) {
+    if (auto n = this->db().query("SELECT count(*) FROM memo_journal WHERE text = 'in memo_journal'")) {
         EXPECT_EQ(*n, "1");
     }
 }
