@@ -119,16 +119,10 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        // One exit code for every usage error, as getopt tools use (CLI11's own differ per kind).
-        app.exit(e);
-        return 2;
+        // --help and --version exit 0; every usage error 2, as getopt tools
+        // do (CLI11's own codes differ per kind).
+        return app.exit(e) == 0 ? 0 : 2;
     }
     if (*check_cmd) return trellis::service::check(options);
     if (*routes_cmd) return trellis::service::routes(options);

@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential dpkg-dev cmake ninja-build ccache pkg-config git
   # libraries
-  libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev libpq-dev
+  libpistache-dev libboost-dev libyaml-cpp-dev libsoci-dev libsqlite3-dev sqlite3 libpq-dev
   libspdlog-dev nlohmann-json3-dev libcli11-dev libsystemd-dev prometheus-cpp-dev
   # the Lambda front's Runtime API client
   libcurl4-openssl-dev

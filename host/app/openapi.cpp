@@ -230,7 +230,7 @@ struct Builder {
             op["summary"] = "Read one " + model.name;
             responses["200"] = {{"description", "the row"}, {"content", json_content(schema_ref(name))}};
             responses["404"] = problem_ref();
-        } else if (kind == "replace" || kind == "patch" || kind == "update") {
+        } else if (kind == "replace" || kind == "patch") {
             op["summary"] = kind == "replace" ? "Replace a " + model.name : "Change fields of a " + model.name;
             body(kind == "replace" ? name : name + "_patch");
             responses["200"] = {{"description", "the row as stored"}, {"content", json_content(schema_ref(name))}};

@@ -206,6 +206,9 @@ std::shared_ptr<const Snapshot> build_snapshot(const config::OperatorConfig& con
         snapshot->plugins.push_back(std::move(plugin));
     }
     bind_app_errors(config, *snapshot, problems);
+    if (config.openapi.enabled && config.openapi.path == config.server.readiness_path)
+        problems.push_back(config.file.string() + ": openapi.path " + config.openapi.path +
+                           " is server.readiness_path too; readiness answers there first: choose another path");
     if (config.openapi.enabled) {
         // The document has one home: a plugin route there would never be reached.
         const auto taken = snapshot->router.match("GET", config.openapi.path);

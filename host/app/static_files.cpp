@@ -207,11 +207,13 @@ bool accepts_coding(std::string_view header, std::string_view coding) {
         const auto comma = header.find(',');
         std::string_view item = header.substr(0, comma);
         header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-        const auto semi = item.find(';');
+        auto semi = item.find(';');
         const std::string_view name = trim_ows(item.substr(0, semi));
         bool accepted = true;
-        if (semi != std::string_view::npos) {
-            std::string_view param = trim_ows(item.substr(semi + 1));
+        while (semi != std::string_view::npos) {  // the q parameter, wherever it is among them
+            item.remove_prefix(semi + 1);
+            semi = item.find(';');
+            const std::string_view param = trim_ows(item.substr(0, semi));
             if (param.size() >= 2 && ascii_lower(param[0]) == 'q' && param[1] == '=') {
                 const std::string_view q = trim_ows(param.substr(2));
                 accepted = !q.empty() && q.find_first_not_of("0.") != std::string_view::npos;
@@ -410,9 +412,20 @@ std::optional<StaticAnswer> StaticSite::serve(const StaticRequest& request) cons
     {
         const auto accept_encoding = get_header(request, "Accept-Encoding");
         for (const auto& [coding, suffix] : {std::pair<std::string_view, std::string_view>{"br", ".br"}, {"gzip", ".gz"}}) {
-            auto sibling = canonical_inside(root_, fs::path(file->string() + std::string(suffix)));
+            // One lstat for the usual case (no sibling, or a plain file: *file
+            // is canonical and inside the root, so is a plain file beside it);
+            // a symlink is resolved and must stay inside the root like any file.
+            const fs::path candidate(file->string() + std::string(suffix));
             std::error_code ec;
-            if (!sibling || !fs::is_regular_file(*sibling, ec)) continue;
+            const fs::file_status st = fs::symlink_status(candidate, ec);
+            std::optional<fs::path> sibling;
+            if (fs::is_regular_file(st)) {
+                sibling = candidate;
+            } else if (fs::is_symlink(st)) {
+                sibling = canonical_inside(root_, candidate);
+                if (sibling && !fs::is_regular_file(*sibling, ec)) sibling.reset();
+            }
+            if (!sibling) continue;
             has_variants = true;
             if (encoding.empty() && accept_encoding && accepts_coding(*accept_encoding, coding)) {
                 encoding = coding;

@@ -1,5 +1,7 @@
 #include "front/lambda_events.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "app/problem.hpp"
@@ -252,18 +254,22 @@ std::string parse_lambda_event(std::string_view event_json, LambdaHttpEvent& out
     Reader reader{v2 ? "payload format 2.0" : "payload format 1.0", {}};
     if (!(v2 ? read_v2(event, out, reader) : read_v1(event, out, reader))) return reader.error;
     // What the HTTP codec refuses on a socket is refused here too, so that
-    // no plugin sees a header a client could not have sent.
+    // no plugin sees a request a client could not have sent.
+    const std::string format = v2 ? "payload format 2.0" : "payload format 1.0";
     for (const auto& [name, value] : out.headers) {
-        if (!is_token(name))
-            return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": header name '" + name +
-                   "' is not an HTTP token";
+        if (!is_token(name)) return format + ": header name '" + name + "' is not an HTTP token";
         if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-            return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": header '" + name +
-                   "' holds CR, LF or NUL";
+            return format + ": header '" + name + "' holds CR, LF or NUL";
     }
     if (out.method.empty() || !is_token(out.method))
-        return std::string(v2 ? "payload format 2.0" : "payload format 1.0") + ": the method '" + out.method +
-               "' is not an HTTP token";
+        return format + ": the method '" + out.method + "' is not an HTTP token";
+    // A request target has no control characters, spaces or DEL (RFC 9112 3.2).
+    const auto target_byte = [](unsigned char c) { return c > 0x20 && c != 0x7f; };
+    if (out.path.empty() || out.path.front() != '/' ||
+        !std::all_of(out.path.begin(), out.path.end(), target_byte))
+        return format + ": the path must start with '/' and hold no spaces or control characters";
+    if (!std::all_of(out.query.begin(), out.query.end(), target_byte))
+        return format + ": the query string holds spaces or control characters";
     point_request(out);
     return {};
 }

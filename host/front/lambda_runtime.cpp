@@ -23,11 +23,6 @@ constexpr std::string_view kUnsupportedEvent = "Runtime.UnsupportedEvent";
 constexpr std::string_view kResponseTooLarge = "Runtime.ResponseTooLarge";
 constexpr std::string_view kHostError = "Runtime.HostError";
 
-std::int64_t unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 void access_log(const app::Snapshot& snapshot, const LambdaHttpEvent& event, std::string_view request_id,
                 const app::Pipeline& pipeline, const app::Response& response, Clock::time_point started) {
@@ -102,7 +97,7 @@ void invoke(const app::Snapshot& snapshot, LambdaRuntimeApi& api, const LambdaIn
         return;
     }
     if (invocation.deadline_ms > 0)
-        if (const auto late = unix_ms() - invocation.deadline_ms; late > 0)
+        if (const auto late = app::unix_ms_now() - invocation.deadline_ms; late > 0)
             spdlog::warn("invocation {} (request {} {} {}): answered {} ms after its deadline (Lambda-Runtime-Deadline-Ms)",
                          invocation.id, request_id, event.request.method, event.request.path, late);
     post_answer(api, invocation, answer);

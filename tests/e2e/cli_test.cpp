@@ -8,7 +8,6 @@
 namespace e2e {
 namespace {
 
-bool exited_with(const RunResult& r, int code) { return r.status.exited && r.status.code == code; }
 
 TEST(Cli, VersionPrintsHostAndAbiVersion) {
     RunResult r = run_trellis({"--version"});

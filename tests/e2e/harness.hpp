@@ -106,6 +106,9 @@ struct RunResult {
     std::string describe() const;  // for assertion messages
 };
 
+// Whether the command exited normally with `code`.
+inline bool exited_with(const RunResult& r, int code) { return r.status.exited && r.status.code == code; }
+
 // Runs a program (argv[0] is a path) to completion; killed after `timeout`.
 RunResult run_program(const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));

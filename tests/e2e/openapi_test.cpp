@@ -19,7 +19,6 @@ constexpr std::string_view kPlugins =
     "  hello: {mount: /}\n"
     "  notes: {mount: /api/notes}\n";
 
-bool exited_with(const RunResult& r, int code) { return r.status.exited && r.status.code == code; }
 
 RunResult openapi_command(const TempDir& dir, std::string_view plugins, const std::string& top_level = {},
                           const std::vector<std::string>& extra = {}) {
@@ -46,6 +45,7 @@ TEST(OpenApiCommand, DescribesRoutesResourcesAndProblems) {
     const json doc = document_of(r);
     EXPECT_EQ(doc["openapi"], "3.1.0");
     EXPECT_EQ(doc["info"]["title"], "Notes API");
+    ASSERT_FALSE(doc["info"]["version"].get<std::string>().empty());
     const RunResult version = run_trellis({"--version"});
     EXPECT_TRUE(Contains(version.out, doc["info"]["version"].get<std::string>()));
     EXPECT_TRUE(Contains(doc["info"]["description"].get<std::string>(), "notes (notes 1.0.0) at /api/notes"));
@@ -106,6 +106,13 @@ TEST(OpenApiCommand, WritesToAFileAndFailsInOneLine) {
     EXPECT_TRUE(exited_with(missing, 1)) << missing.describe();
     EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
     EXPECT_TRUE(Contains(missing.err, "absent.yaml"));
+}
+
+TEST(OpenApiCommand, TheReadinessPathIsRefused) {
+    const RunResult r = run_with_config(
+        "check", kPlugins, {.server_extra = "  readiness_path: /openapi.json\n"});
+    EXPECT_TRUE(exited_with(r, 1)) << r.describe();
+    EXPECT_TRUE(Contains(r.err, "openapi.path /openapi.json is server.readiness_path too"));
 }
 
 TEST(OpenApiCommand, APluginRouteOnTheDocumentsPathIsRefused) {

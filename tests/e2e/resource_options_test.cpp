@@ -182,10 +182,14 @@ TYPED_TEST(ResourceOptions, HostFilledFieldsAreReadOnlyLikeTheKey) {
 TYPED_TEST(ResourceOptions, TablesAreNamedAfterPluginAndModel) {
     ASSERT_FALSE(this->create("/memo", {{"title", "in memo_note"}}).is_null());
     ASSERT_FALSE(this->create("/memo/journal", {{"text", "in memo_journal"}}).is_null());
-    if (auto n = this->db().query("SELECT count(*) FROM memo_note WHERE title = 'in memo_note'")) {
+    {
+        const auto n = this->db().query("SELECT count(*) FROM memo_note WHERE title = 'in memo_note'");
+        ASSERT_TRUE(n) << "no SQL client for this backend (sqlite3 / psql: scripts/install-deps.sh)";
         EXPECT_EQ(*n, "1");
     }
-    if (auto n = this->db().query("SELECT count(*) FROM memo_journal WHERE text = 'in memo_journal'")) {
+    {
+        const auto n = this->db().query("SELECT count(*) FROM memo_journal WHERE text = 'in memo_journal'");
+        ASSERT_TRUE(n) << "no SQL client for this backend (sqlite3 / psql: scripts/install-deps.sh)";
         EXPECT_EQ(*n, "1");
     }
 }
@@ -206,10 +210,14 @@ TYPED_TEST(ResourceOptions, TwoPluginsWithANoteModelCoexist) {
     EXPECT_EQ(get(port, "/memo/1").json().value("title", ""), "a memo note");
     EXPECT_EQ(get(port, "/notes").json().value("total", -1), 1);
     EXPECT_EQ(get(port, "/memo").json().value("total", -1), 1);
-    if (auto n = db->query("SELECT count(*) FROM notes_note")) {
+    {
+        const auto n = db->query("SELECT count(*) FROM notes_note");
+        ASSERT_TRUE(n) << "no SQL client for this backend (sqlite3 / psql: scripts/install-deps.sh)";
         EXPECT_EQ(*n, "1");
     }
-    if (auto n = db->query("SELECT count(*) FROM memo_note")) {
+    {
+        const auto n = db->query("SELECT count(*) FROM memo_note");
+        ASSERT_TRUE(n) << "no SQL client for this backend (sqlite3 / psql: scripts/install-deps.sh)";
         EXPECT_EQ(*n, "1");
     }
     EXPECT_EQ(host->stop(SIGTERM).code, 0);

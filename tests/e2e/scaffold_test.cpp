@@ -16,7 +16,6 @@
 namespace e2e {
 namespace {
 
-bool exited_with(const RunResult& r, int code) { return r.status.exited && r.status.code == code; }
 
 std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
 

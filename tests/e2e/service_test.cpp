@@ -496,7 +496,9 @@ TEST(Service, TalksToSystemdThroughNotifySocket) {
     const std::size_t pings_before = notify.count("WATCHDOG=1");
     std::this_thread::sleep_for(2s);
     const std::size_t pings = notify.count("WATCHDOG=1") - pings_before;
-    EXPECT_GE(pings, 6u) << "about 10 expected in 2 s";
+    // About 10 in 2 s; the lower bound leaves room for a loaded machine (a
+    // full -j2 run once saw fewer than 6), it only has to show they repeat.
+    EXPECT_GE(pings, 3u) << "about 10 expected in 2 s";
     EXPECT_LE(pings, 14u) << "about 10 expected in 2 s";
 
     host->process().signal(SIGHUP);

@@ -12,7 +12,6 @@
 namespace e2e {
 namespace {
 
-bool exited_with(const RunResult& r, int code) { return r.status.exited && r.status.code == code; }
 
 // `trellis <command> --config <dir>/trellis.yaml <plugin args> <extra...>`.
 RunResult run_command(const TempDir& dir, const std::string& command, std::string_view plugins_block,

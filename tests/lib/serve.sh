@@ -22,7 +22,10 @@ serve_on_free_port() {
         "$@" >"$log" 2>&1 &
         SERVE_PID=$!
         for _ in $(seq 300); do
-            probe "$SERVE_PORT" 2>/dev/null && return 0
+            # Ours answered, not another test's server on that port: ours
+            # still runs and has logged the address it listens on.
+            probe "$SERVE_PORT" 2>/dev/null && kill -0 "$SERVE_PID" 2>/dev/null &&
+                grep -q "127.0.0.1:$SERVE_PORT" "$log" && return 0
             kill -0 "$SERVE_PID" 2>/dev/null || break
             sleep 0.1
         done

@@ -139,6 +139,7 @@ const order = (o) => (o.method === "post" ? 0 : o.method === "delete" ? 2 : 1);
 operations.sort((a, b) => order(a) - order(b));
 
 const created = {}; // collection path -> the primary key of a row it created
+let failureChecks = 0; // the 400/422/404 probes below: none run means the document lost them
 const idOf = (path) => {
   for (const [collection, id] of Object.entries(created)) if (path.startsWith(`${collection}/`)) return id;
   return undefined;
@@ -156,16 +157,21 @@ for (const { path, method, operation } of operations) {
   }
   // The documented failures of a body: not JSON (400) and a wrong field (422).
   if (requestSchema && operation.responses["422"]) {
+    failureChecks += 1;
     await call(method, path, operation, { body: "{not json", params, expect: 400 });
     await call(method, path, operation, { body: { no_such_field: 1 }, params, expect: 422 });
   }
   // An id no row has: 404, documented.
-  if (operation.responses["404"] && path.includes("{"))
+  if (operation.responses["404"] && path.includes("{")) {
+    failureChecks += 1;
     await call(method, path, operation, {
       body,
       params: Object.fromEntries(Object.keys(params).map((name) => [name, 987654321])),
       expect: 404,
     });
+  }
 }
 if (Object.keys(created).length === 0) fail("no collection created a row: is a resource in the configuration?");
+// A resource's create, replace and patch document 422, its item operations 404.
+if (failureChecks < 7) fail(`only ${failureChecks} failure probes ran: the document no longer lists a resource's 404 and 422 answers`)
 console.log(`conformance: OK (${calls} answers checked against the document)`);

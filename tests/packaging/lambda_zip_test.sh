@@ -106,17 +106,13 @@ else
     echo "not root: the chroot of the package alone is skipped"
 fi
 
-# The runtime itself, once the binary has it: started by Lambda's path
-# without a Runtime API it must say what is missing and fail.
-if env -i "$task/bootstrap" --help 2>&1 | grep -qw lambda; then
-    set +e
-    out=$(env -i PATH=/usr/bin:/bin "$task/bootstrap" 2>&1)
-    rc=$?
-    set -e
-    [[ $rc -ne 0 ]] || fail "bootstrap without AWS_LAMBDA_RUNTIME_API exited 0: $out"
-    grep -q AWS_LAMBDA_RUNTIME_API <<<"$out" || fail "bootstrap without AWS_LAMBDA_RUNTIME_API said: $out"
-    echo "bootstrap without a Runtime API: exit $rc: $out"
-else
-    echo "this trellis has no lambda command yet: the runtime start is not checked"
-fi
+# The runtime itself: started by Lambda's path without a Runtime API it must
+# say what is missing and fail.
+set +e
+out=$(env -i PATH=/usr/bin:/bin "$task/bootstrap" 2>&1)
+rc=$?
+set -e
+[[ $rc -ne 0 ]] || fail "bootstrap without AWS_LAMBDA_RUNTIME_API exited 0: $out"
+grep -q AWS_LAMBDA_RUNTIME_API <<<"$out" || fail "bootstrap without AWS_LAMBDA_RUNTIME_API said: $out"
+echo "bootstrap without a Runtime API: exit $rc: $out"
 echo "lambda_zip_test: OK: $(stat -c %s "$zip") bytes, $(wc -l <<<"$entries") files"

@@ -282,6 +282,13 @@ TEST(LambdaEvents, HeadersAndMethodsAClientCouldNotSendAreRefused) {
               "payload format 2.0: header 'x' holds CR, LF or NUL");
     EXPECT_EQ(why(R"({"httpMethod":"GE T","path":"/"})"), "payload format 1.0: the method 'GE T' is not an HTTP token");
     EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/","headers":{"x-ok":"fine"}})"), "");
+    const std::string path_rule = "payload format 1.0: the path must start with '/' and hold no spaces or control characters";
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"hello"})"), path_rule);
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/a b"})"), path_rule);
+    EXPECT_EQ(why(R"({"httpMethod":"GET","path":"/a\r\nX-Injected: 1"})"), path_rule);
+    EXPECT_EQ(why(R"({"version":"2.0","rawPath":"/x","rawQueryString":"a=1\u0000","requestContext":{"http":{"method":"GET"}}})"),
+              "payload format 2.0: the query string holds spaces or control characters");
+    EXPECT_EQ(why(R"({"version":"2.0","rawPath":"/x","rawQueryString":"a=1&b=%20","requestContext":{"http":{"method":"GET"}}})"), "");
 }
 
 TEST(LambdaEvents, RequestId) {

@@ -801,3 +801,20 @@ TEST_F(StaticFiles, ImmutableFoldersCoverHashesTheNameRuleCannotTell) {
     EXPECT_EQ(header(*serve(site, "GET", "/assetsmore/x.css"), "Cache-Control"), "public, max-age=3600");
     EXPECT_EQ(header(*serve(site, "GET", "/BmHUIpCE.css"), "Cache-Control"), "public, max-age=3600");
 }
+
+TEST_F(StaticFiles, PrecompressedSiblingsFollowTheRulesOfAnyFile) {
+    write_file(root_ / "lib.js", "plain");
+    fs::create_symlink("/etc/passwd", root_ / "lib.js.br");  // a sibling leading out of the root
+    write_file(root_ / "inside.gz.txt", "GZ");
+    fs::create_symlink("inside.gz.txt", root_ / "lib.js.gz");  // one staying inside
+    const StaticSite site(root_, false);
+    auto a = serve(site, "GET", "/lib.js", {{"Accept-Encoding", "br, gzip"}});
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->body, "GZ");
+    EXPECT_EQ(header(*a, "Content-Encoding"), "gzip");
+    // q anywhere among the parameters refuses.
+    auto refused = serve(site, "GET", "/lib.js", {{"Accept-Encoding", "gzip;level=1;q=0"}});
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->body, "plain");
+    EXPECT_EQ(header(*refused, "Content-Encoding"), "<absent>");
+}
