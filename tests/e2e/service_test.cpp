@@ -530,6 +530,10 @@ TEST(Service, MetricsAddUpAcrossWorkersAndRestarts) {
     for (int i = 0; i < 30; ++i) ASSERT_EQ(get(host->port(), "/hello/a").status, 200);
     for (int i = 0; i < 10; ++i) ASSERT_EQ(get(host->port(), "/nope").status, 404);
     for (int i = 0; i < 5; ++i) ASSERT_EQ(http(host->port(), "DELETE", "/hello/a").status, 405);
+    // A request is counted just after its answer is sent: let the last ones
+    // be counted before a crash takes their worker (and its thread) down.
+    for (int i = 0; i < 200 && scrape(*host).sum("http_requests_total", {}) < 85; ++i)
+        std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(request_gets_no_answer(host->port(), "/crashy/segv"));
     ASSERT_TRUE(host->wait_for_log("killed by SIGSEGV")) << host->err();
     ASSERT_TRUE(wait_ready(*host));
